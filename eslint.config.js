@@ -1,0 +1,71 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Modules that perform effects. Pure code (model, render, parse, plan, drift, schema) must not
+ * import them: effects enter through injected interfaces so unit tests need no module mocks. */
+const effectModules = [
+  'execa',
+  'node:fs',
+  'node:fs/promises',
+  'fs',
+  'fs/promises',
+  'node:child_process',
+  'child_process',
+  'pino',
+  'node-cron',
+  'proper-lockfile',
+];
+
+const pureFiles = [
+  'src/model/**/*.ts',
+  'src/config/schema.ts',
+  'src/config/defaults.ts',
+  'src/config/errors.ts',
+  'src/config/parse.ts',
+  'src/profiles/expand.ts',
+  'src/profiles/schema.ts',
+  'src/backends/*/render.ts',
+  'src/backends/*/parse.ts',
+  'src/backends/*/plan.ts',
+  'src/backends/*/normalize.ts',
+  'src/reconcile/drift.ts',
+  'src/reconcile/bucket.ts',
+  'src/ownership.ts',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: pureFiles,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: effectModules.map((name) => ({
+            name,
+            message: 'pure module: take effects through an injected interface instead',
+          })),
+        },
+      ],
+    },
+  },
+  {
+    // Only the CLI decides the process exit status.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli/ exits' }],
+    },
+  },
+);

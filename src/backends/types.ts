@@ -1,0 +1,68 @@
+import type { ConcreteBackend } from '../config/schema.js';
+import type { Family, Ruleset } from '../model/types.js';
+
+/**
+ * The contract every backend (nftables, iptables-nft, iptables-legacy, the in-memory fake)
+ * fulfils. observe and apply are the only effects; plan and render are pure.
+ */
+
+/** One thing a plan does, precise enough for logs, `--json` and Ansible diffs. */
+export interface PlannedAction {
+  readonly op: 'create-table' | 'delete-table' | 'create-chain' | 'delete-chain' | 'replace-chain' | 'fill-chain'
+    | 'flush-chain' | 'add-jump' | 'move-jump' | 'delete-jump';
+  readonly family: Family | 'inet';
+  readonly table: string;
+  readonly chain?: string;
+  /** Rule ids written (fill-chain) or the jump's target. */
+  readonly rules?: readonly string[];
+  readonly reason: string;
+}
+
+/** What differed between desired and observed state, and why it matters. */
+export interface DriftItem {
+  readonly kind: 'missing' | 'unexpected' | 'changed' | 'misordered';
+  readonly family: Family | 'inet';
+  readonly table: string;
+  readonly chain?: string;
+  readonly rule?: string;
+  readonly detail: string;
+}
+
+/** A plan: pure data, `payload` is what the backend writes (nft JSON, restore scripts). */
+export interface Plan<Payload = unknown> {
+  readonly actions: readonly PlannedAction[];
+  readonly drift: readonly DriftItem[];
+  /** Things the admin should know that tsfw deliberately does not fix. */
+  readonly warnings: readonly string[];
+  readonly payload: Payload;
+}
+
+/** Presence and counters of one owned object, for `status`. */
+export interface ObjectStatus {
+  readonly family: Family | 'inet';
+  readonly table: string;
+  readonly chain: string;
+  readonly rule?: string;
+  readonly present: boolean;
+  readonly packets?: number;
+  readonly bytes?: number;
+}
+
+export interface Backend<State = unknown, Payload = unknown> {
+  readonly name: ConcreteBackend | 'fake';
+  /** Reads everything tsfw could own (and only that, where the tool allows). */
+  observe(): Promise<State>;
+  /** Desired vs observed → the smallest set of writes; empty actions when converged. Pure. */
+  plan(desired: Ruleset, state: State): Plan<Payload>;
+  /** Writes a plan: one kernel transaction per table. */
+  apply(plan: Plan<Payload>): Promise<void>;
+  /** Owned objects and their counters, for `status`. Pure. */
+  inspect(desired: Ruleset, state: State): ObjectStatus[];
+  /** The exact ruleset text (or JSON) this backend would write for `desired`. Pure. */
+  render(desired: Ruleset, format: 'text' | 'json'): string;
+}
+
+/** A plan that changes nothing. */
+export function isNoop(plan: Plan): boolean {
+  return plan.actions.length === 0;
+}

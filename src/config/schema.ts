@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { parsePrefix } from '../model/net.js';
+import { FAMILIES, MODES } from '../model/types.js';
+import { isValidCron } from '../reconcile/cron.js';
+
+/**
+ * The config file's schema. Strict everywhere (an unknown key is an error that names it), with
+ * every default embedded so that no file is needed.
+ */
+
+/** Backends tsfw can drive; `auto` picks one from evidence on the host. */
+export const BACKENDS = ['auto', 'nftables', 'iptables-nft', 'iptables-legacy'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+
+/**
+ * Linux interface names: 1-15 bytes (IFNAMSIZ - 1). We accept the conservative portable set:
+ * anything else ('/', ':', whitespace, quotes, ';', '*', '+') is either invalid for the kernel or
+ * has a meaning to nft/iptables (wildcards, quoting, statement separators).
+ */
+export const InterfaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,15}$/, {
+    error: "must be 1-15 characters of letters, digits, '_', '.' or '-'",
+  })
+  .refine((s) => s !== '.' && s !== '..', { error: 'is not a valid interface name' });
+
+const Port = z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, {
+  error: 'must be between 1 and 65535',
+}).max(65535, { error: 'must be between 1 and 65535' });
+
+/** An address or CIDR, optionally pinned to one family. Kept as text; parsed where used. */
+function cidr(family?: 'ip' | 'ip6') {
+  return z.string({ error: 'must be an IP address or CIDR string' }).superRefine((text, ctx) => {
+    const parsed = parsePrefix(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+    } else if (family && parsed.family !== family) {
+      ctx.addIssue({ code: 'custom', message: `must be an ${family === 'ip' ? 'IPv4' : 'IPv6'} CIDR, got ${text}` });
+    }
+  });
+}
+
+const U32_MAX = 0xffff_ffff;
+/** A 32-bit packet mark: a number or a hex string such as "0x40000". */
+const Mark = z
+  .union([z.number(), z.string()], { error: 'must be a number or a hex string like 0x40000' })
+  .transform((value, ctx) => {
+    const n = typeof value === 'number' ? value : /^0x[0-9a-f]{1,8}$/i.test(value) ? Number.parseInt(value, 16) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > U32_MAX) {
+      ctx.addIssue({ code: 'custom', message: `must be a 32-bit value (0 to 0xffffffff), got ${String(value)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const NftPriority = z.number({ error: 'must be a number' }).int().min(-1000).max(1000);
+
+export const CgnatConfig = z.strictObject({
+  /** drop: Tailscale's anti-spoof drop; return: log-free pass-through; off: no CGNAT rules. */
+  mode: z.enum(['drop', 'return', 'off']).default('drop'),
+  range: cidr('ip').default('100.64.0.0/10'),
+  /** Sources inside the range that arrive on other interfaces legitimately (ISP CGNAT, ChromeOS). */
+  exempt: z.array(cidr('ip')).default(['100.115.92.0/23']),
+});
+
+export const MarksConfig = z
+  .strictObject({
+    subnetRoute: Mark.default(0x40000),
+    mask: Mark.default(0xff0000),
+  })
+  .superRefine((marks, ctx) => {
+    if (marks.mask === 0) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'must not be 0' });
+    if (marks.subnetRoute === 0) ctx.addIssue({ code: 'custom', path: ['subnetRoute'], message: 'must not be 0' });
+    if ((marks.subnetRoute & ~marks.mask) >>> 0 !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['subnetRoute'],
+        message: `0x${marks.subnetRoute.toString(16)} has bits outside mask 0x${marks.mask.toString(16)}`,
+      });
+    }
+  });
+
+export const NftablesConfig = z.strictObject({
+  table: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, { error: 'must start with a letter and use letters, digits, _ or - (max 64)' })
+    .default('tsfw'),
+  priorities: z
+    .strictObject({
+      input: NftPriority.default(-10),
+      forward: NftPriority.default(-10),
+      output: NftPriority.default(-10),
+      postrouting: NftPriority.default(90),
+    })
+    .prefault({}),
+});
+
+export const ReconcileConfig = z.strictObject({
+  schedule: z
+    .string()
+    .refine(isValidCron, { error: 'is not a valid cron expression (5 fields, or 6 with seconds)' })
+    .default('*/10 * * * * *'),
+  /** Follow `nft -j monitor` events to repair within milliseconds. */
+  watch: z.boolean().default(true),
+  /** Token bucket for repairs undone by another program: burst size and refill per minute. */
+  burst: z.number().int().min(1).max(1000).default(10),
+  refillPerMinute: z.number().int().min(1).max(6000).default(6),
+});
+
+export const LogConfig = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const Config = z.strictObject({
+  mode: z.enum(MODES).default('on'),
+  backend: z.enum(BACKENDS).default('auto'),
+  /** Built-in rule profiles to apply, in order (files in rules/). */
+  profiles: z.array(z.enum(['tailscale', 'lockdown', 'required-ports'])).min(1).default(['tailscale']),
+  interface: InterfaceName.default('tailscale0'),
+  families: z.array(z.enum(FAMILIES)).min(1, { error: 'must name at least one of ip, ip6' }).default(['ip', 'ip6']),
+  /** WireGuard UDP ports accepted on every interface. */
+  ports: z.array(Port).max(64).default([41641]),
+  acceptTunnelInput: z.boolean().default(true),
+  /** This node's own tailnet addresses, accepted from loopback. */
+  addresses: z.array(cidr()).max(64).default([]),
+  cgnat: CgnatConfig.prefault({}),
+  snat: z.boolean().default(true),
+  statefulFiltering: z.boolean().default(false),
+  marks: MarksConfig.prefault({}),
+  /** iptables: `first` keeps tsfw's jumps at position 1; `preserve` only ensures they exist. */
+  jumpPosition: z.enum(['first', 'preserve']).default('first'),
+  nftables: NftablesConfig.prefault({}),
+  reconcile: ReconcileConfig.prefault({}),
+  log: LogConfig.prefault({}),
+  /** Remove tsfw's objects when the daemon stops (default: rules stay, the firewall stays closed). */
+  cleanupOnStop: z.boolean().default(false),
+});
+
+/** A fully defaulted, validated config. */
+export type Config = z.output<typeof Config>;
+/** What a config file may contain. */
+export type ConfigInput = z.input<typeof Config>;

@@ -1,0 +1,70 @@
+import { execa } from 'execa';
+import { ExecError, classifyFailure } from './errors.js';
+
+/** What a finished command printed. */
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+export interface RunOptions {
+  /** Written to the child's stdin (nft -j -f -, iptables-restore). */
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  /** Return non-zero exits instead of throwing (for probes whose failure is an answer). */
+  readonly allowFailure?: boolean;
+}
+
+/** The one seam to outside programs. Tests inject fakes or a namespaced runner. */
+export interface CommandRunner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Runs programs with execa: no shell, a timeout, and failures classified into ExecError. */
+export function createExecaRunner(): CommandRunner {
+  return {
+    async run(file, args, options = {}) {
+      const command = [file, ...args].join(' ');
+      const result = await execa(file, args, {
+        input: options.input,
+        stdin: options.input === undefined ? 'ignore' : 'pipe',
+        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        reject: false,
+        stripFinalNewline: false,
+        env: { LC_ALL: 'C' },
+      });
+      const stdout = typeof result.stdout === 'string' ? result.stdout : '';
+      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+      if (result.failed && result.exitCode === undefined) {
+        const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+        if (code === 'ENOENT') throw new ExecError('not-found', command, undefined, `${file}: not installed`, { cause: result.cause });
+        if (code === 'EACCES') throw new ExecError('permission', command, undefined, `${file}: permission denied`, { cause: result.cause });
+        if (result.timedOut) throw new ExecError('timeout', command, undefined, `timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
+        throw new ExecError('failed', command, undefined, result.message ?? `killed by ${result.signal ?? "signal"}`, { cause: result.cause });
+      }
+      const exitCode = result.exitCode ?? 1;
+      if (exitCode !== 0 && !options.allowFailure) throw classifyFailure(command, exitCode, stderr);
+      return { stdout, stderr, exitCode };
+    },
+  };
+}
+
+/** Runs every command inside a network namespace (`ip netns exec NAME ...`); used by tests. */
+export function inNetns(runner: CommandRunner, netns: string): CommandRunner {
+  return {
+    async run(file, args, options) {
+      try {
+        return await runner.run('ip', ['netns', 'exec', netns, file, ...args], options);
+      } catch (error) {
+        // ip netns exec reports a missing binary as exit 255 "exec of ... failed: No such file".
+        if (error instanceof ExecError && /exec of ".*" failed: No such file/.test(error.stderr)) {
+          throw new ExecError('not-found', error.command, error.exitCode, `${file}: not installed`, { cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}

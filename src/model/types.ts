@@ -1,0 +1,95 @@
+/**
+ * The backend-neutral ruleset model. Rule profiles expand into it; every backend renders it.
+ * Plain readonly data: easy to compare, print and snapshot.
+ */
+
+/** Address families tsfw manages. Names follow nft's `ip` / `ip6`. */
+export type Family = 'ip' | 'ip6';
+export const FAMILIES = ['ip', 'ip6'] as const satisfies readonly Family[];
+
+/** The three netfilter modes, as in Tailscale. */
+export type Mode = 'on' | 'nodivert' | 'off';
+export const MODES = ['on', 'nodivert', 'off'] as const satisfies readonly Mode[];
+
+/** Netfilter hooks a tsfw chain can be diverted from. */
+export type Hook = 'input' | 'forward' | 'output' | 'postrouting';
+export const HOOKS = ['input', 'forward', 'output', 'postrouting'] as const satisfies readonly Hook[];
+
+/** `filter` chains decide; `nat` chains rewrite addresses (masquerade). */
+export type ChainKind = 'filter' | 'nat';
+
+export type L4Proto = 'tcp' | 'udp';
+export type CtState = 'established' | 'related' | 'new' | 'invalid' | 'untracked';
+
+/** An interface name match; `negate` matches every other interface. Always exact, never a prefix. */
+export interface IfaceMatch {
+  readonly name: string;
+  readonly negate: boolean;
+}
+
+/** A prefix match; the family is that of the prefix. */
+export interface PrefixMatch {
+  readonly family: Family;
+  /** Canonical network address, e.g. `100.64.0.0`. */
+  readonly addr: string;
+  readonly len: number;
+}
+
+/** `mark & mask == value`. */
+export interface MarkMatch {
+  readonly value: number;
+  readonly mask: number;
+}
+
+export interface CtStateMatch {
+  readonly states: readonly CtState[];
+  /** true: matches packets whose state is none of `states`. */
+  readonly negate: boolean;
+}
+
+/** All conditions are ANDed; an absent key matches everything. */
+export interface Match {
+  readonly iif?: IfaceMatch;
+  readonly oif?: IfaceMatch;
+  readonly saddr?: PrefixMatch;
+  readonly daddr?: PrefixMatch;
+  readonly l4proto?: L4Proto;
+  readonly sport?: number;
+  readonly dport?: number;
+  readonly mark?: MarkMatch;
+  readonly ctState?: CtStateMatch;
+}
+
+export type Action =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'return' }
+  /** mark = (mark & ~mask) | value: sets tsfw's bits, keeps everyone else's. */
+  | { readonly kind: 'set-mark'; readonly value: number; readonly mask: number }
+  | { readonly kind: 'masquerade' };
+
+export type ActionKind = Action['kind'];
+
+/** One rule. `id` is stable across runs; it is written into the backend's rule comment. */
+export interface Rule {
+  readonly id: string;
+  /** Families the rule applies to (an address match pins it to one). */
+  readonly families: readonly Family[];
+  readonly match: Match;
+  readonly action: Action;
+}
+
+/** A regular chain of tsfw's own (`ts-input`, …) and where mode `on` diverts traffic into it. */
+export interface Chain {
+  readonly name: string;
+  readonly kind: ChainKind;
+  readonly hook: Hook;
+  readonly rules: readonly Rule[];
+}
+
+/** Everything tsfw wants to exist for one config. */
+export interface Ruleset {
+  readonly mode: Mode;
+  readonly families: readonly Family[];
+  readonly chains: readonly Chain[];
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { Config } from '../config/schema.js';
+import { describeIssues } from '../config/errors.js';
+import { desiredRuleset } from '../model/desired.js';
+import type { Mode, Ruleset } from '../model/types.js';
+import { expandProfile, ProfileError } from './expand.js';
+import { Profile } from './schema.js';
+
+/** rules/ at the package root: two levels up from both src/profiles and dist/profiles. */
+export const RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** Parses and validates one profile document. Pure; `label` names it in errors. */
+export function parseProfile(text: string, label: string): Profile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { uniqueKeys: true });
+  } catch (error) {
+    throw new ProfileError([`${label}: invalid YAML: ${(error as Error).message.split('\n', 1)[0]}`]);
+  }
+  const result = Profile.safeParse(raw);
+  if (!result.success) throw new ProfileError(describeIssues(result.error.issues).map((l) => `${label}: ${l}`));
+  return result.data;
+}
+
+const cache = new Map<string, Profile>();
+
+/** Reads a built-in profile from rules/<name>.yaml (cached: they ship with tsfw). */
+export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
+  const file = `${dir}${name}.yaml`;
+  let profile = cache.get(file);
+  if (!profile) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ProfileError([`profile ${name}: cannot read ${file}`]);
+    }
+    profile = parseProfile(text, `rules/${name}.yaml`);
+    cache.set(file, profile);
+  }
+  return profile;
+}
+
+/** The desired ruleset for a config in a mode (the config's own mode unless given). */
+export function rulesetFor(config: Config, mode: Mode = config.mode): Ruleset {
+  const chains = config.profiles.flatMap((name) => expandProfile(loadProfile(name), config));
+  return desiredRuleset(mode, config.families, chains);
+}

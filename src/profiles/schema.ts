@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { InterfaceName } from '../config/schema.js';
+import { parsePrefix } from '../model/net.js';
+import { FAMILIES, HOOKS } from '../model/types.js';
+import type { Action, CtState, Match, PrefixMatch } from '../model/types.js';
+
+/**
+ * Two schemas per rule-profile object: the raw form as written in rules/*.yaml (values may be
+ * "{templates}"), and the concrete form after templates are filled from the config, which turns
+ * into the model's Match and Action.
+ */
+
+/** A literal or a "{config.path}" template. */
+const Templated = z.union([z.string(), z.number()]);
+
+export const RawMatch = z.strictObject({
+  iif: Templated.optional(),
+  oif: Templated.optional(),
+  saddr: Templated.optional(),
+  daddr: Templated.optional(),
+  l4proto: Templated.optional(),
+  sport: Templated.optional(),
+  dport: Templated.optional(),
+  mark: Templated.optional(),
+  ctState: Templated.optional(),
+});
+export type RawMatch = z.output<typeof RawMatch>;
+
+export const RawAction = z.union([
+  z.string(),
+  z.strictObject({ setMark: Templated, mask: Templated }),
+]);
+export type RawAction = z.output<typeof RawAction>;
+
+export const RawRule = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, { error: 'must be lowercase letters, digits and -' }),
+  why: z.string().min(1),
+  families: z.array(z.enum(FAMILIES)).min(1).optional(),
+  /** Config keys that must all be truthy for the rule to exist. */
+  when: z.union([z.string(), z.array(z.string())]).optional(),
+  /** A config key holding a list: one rule per item, "{item}" in templates. */
+  forEach: z.string().optional(),
+  match: RawMatch.default({}),
+  action: RawAction,
+});
+export type RawRule = z.output<typeof RawRule>;
+
+export const RawChain = z.strictObject({
+  name: z.string().regex(/^ts-[a-z0-9-]{1,24}$/, { error: 'must be "ts-" followed by lowercase letters, digits or -' }),
+  kind: z.enum(['filter', 'nat']),
+  hook: z.enum(HOOKS),
+  rules: z.array(RawRule),
+});
+
+export const Profile = z.strictObject({
+  profile: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  description: z.string(),
+  chains: z.array(RawChain).min(1),
+});
+export type Profile = z.output<typeof Profile>;
+
+// ---- concrete values, after templates are filled ----
+
+const prefix = z.string().transform((text, ctx): PrefixMatch => {
+  const parsed = parsePrefix(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const iface = z.string().transform((text, ctx) => {
+  const negate = text.startsWith('!');
+  const name = negate ? text.slice(1) : text;
+  const checked = InterfaceName.safeParse(name);
+  if (!checked.success) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name)} ${checked.error.issues[0]?.message ?? 'invalid'}` });
+    return z.NEVER;
+  }
+  return { name, negate };
+});
+
+const port = z.coerce.number().int().min(1).max(65535);
+const u32 = z.coerce.number().int().min(0).max(0xffff_ffff);
+
+const mark = z.string().transform((text, ctx) => {
+  const [value, mask, extra] = text.split('/').map(Number);
+  if (extra !== undefined || !Number.isInteger(value) || !Number.isInteger(mask) || (value! & ~mask!) >>> 0 !== 0) {
+    ctx.addIssue({ code: 'custom', message: `mark must be "value/mask" with value inside mask, got ${text}` });
+    return z.NEVER;
+  }
+  return { value: value!, mask: mask! };
+});
+
+const CT_STATES = ['established', 'related', 'new', 'invalid', 'untracked'] as const satisfies readonly CtState[];
+const ctState = z.string().transform((text, ctx) => {
+  const negate = text.startsWith('!');
+  const states = (negate ? text.slice(1) : text).split(',');
+  const bad = states.find((s) => !(CT_STATES as readonly string[]).includes(s));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `unknown conntrack state ${JSON.stringify(bad)}` });
+    return z.NEVER;
+  }
+  return { states: states as CtState[], negate };
+});
+
+/** A filled-in match, validated and converted to the model. */
+export const ConcreteMatch = z
+  .strictObject({
+    iif: iface.optional(),
+    oif: iface.optional(),
+    saddr: prefix.optional(),
+    daddr: prefix.optional(),
+    l4proto: z.enum(['tcp', 'udp']).optional(),
+    sport: port.optional(),
+    dport: port.optional(),
+    mark: mark.optional(),
+    ctState: ctState.optional(),
+  })
+  .refine((m) => (m.sport === undefined && m.dport === undefined) || m.l4proto !== undefined, {
+    error: 'a port match needs l4proto',
+  })
+  .refine((m) => !m.saddr || !m.daddr || m.saddr.family === m.daddr.family, {
+    error: 'saddr and daddr must be the same family',
+  })
+  .transform((m): Match => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as Match);
+
+/** A filled-in action. */
+export const ConcreteAction = z.union([
+  z.enum(['accept', 'drop', 'return', 'masquerade']).transform((kind): Action => ({ kind })),
+  z
+    .strictObject({ setMark: u32, mask: u32 })
+    .refine((a) => a.mask !== 0 && (a.setMark & ~a.mask) >>> 0 === 0, { error: 'setMark must lie inside a non-zero mask' })
+    .transform((a): Action => ({ kind: 'set-mark', value: a.setMark, mask: a.mask })),
+], { error: 'must be accept, drop, return, masquerade or { setMark, mask }' });

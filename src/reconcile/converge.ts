@@ -1,0 +1,59 @@
+import type { Backend, DriftItem, PlannedAction } from '../backends/types.js';
+import type { Mode, Ruleset } from '../model/types.js';
+
+/** The outcome of one convergence pass: the shape of `--json` output. */
+export interface ConvergeResult {
+  readonly changed: boolean;
+  readonly dryRun: boolean;
+  readonly mode: Mode;
+  readonly backend: string;
+  readonly actions: readonly PlannedAction[];
+  readonly drift: readonly DriftItem[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+/** Thrown when the state read back after a write still differs: another writer raced us. */
+export class ConvergenceError extends Error {
+  readonly kind = 'not-converged';
+  constructor(readonly remaining: readonly DriftItem[]) {
+    super(`state still differs after apply: ${remaining.map((d) => d.detail).slice(0, 3).join('; ')}`);
+    this.name = 'ConvergenceError';
+  }
+}
+
+export interface ConvergeOptions {
+  readonly dryRun?: boolean;
+  /** Milliseconds since some epoch; injected so tests control time. */
+  readonly now?: () => number;
+}
+
+/**
+ * desired → observe → plan → one transaction → observe again. Writes nothing when nothing
+ * differs; a dry run stops after planning.
+ */
+export async function converge<S, P>(
+  backend: Backend<S, P>,
+  desired: Ruleset,
+  options: ConvergeOptions = {},
+): Promise<ConvergeResult> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const plan = backend.plan(desired, await backend.observe());
+  const changed = plan.actions.length > 0;
+  if (changed && !options.dryRun) {
+    await backend.apply(plan);
+    const after = backend.plan(desired, await backend.observe());
+    if (after.actions.length > 0) throw new ConvergenceError(after.drift);
+  }
+  return {
+    changed,
+    dryRun: options.dryRun ?? false,
+    mode: desired.mode,
+    backend: backend.name,
+    actions: plan.actions,
+    drift: plan.drift,
+    warnings: plan.warnings,
+    durationMs: Math.round((now() - started) * 10) / 10,
+  };
+}
