@@ -1,3 +1,6 @@
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { ExecError, classifyFailure } from './errors.js';
 
@@ -28,13 +31,16 @@ export function createExecaRunner(): CommandRunner {
   return {
     async run(file, args, options = {}) {
       const command = [file, ...args].join(' ');
+      const inputFd = options.input === undefined ? undefined : openInputFile(options.input);
       const result = await execa(file, args, {
-        input: options.input,
-        stdin: options.input === undefined ? 'ignore' : 'pipe',
+        // A raw descriptor is handed to the child as-is (execa's typings only admit it narrowly).
+        stdin: (inputFd ?? 'ignore') as 'ignore',
         timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         reject: false,
         stripFinalNewline: false,
         env: { LC_ALL: 'C' },
+      }).finally(() => {
+        if (inputFd !== undefined) closeSync(inputFd);
       });
       const stdout = typeof result.stdout === 'string' ? result.stdout : '';
       const stderr = typeof result.stderr === 'string' ? result.stderr : '';
@@ -50,6 +56,22 @@ export function createExecaRunner(): CommandRunner {
       return { stdout, stderr, exitCode };
     },
   };
+}
+
+let inputDir: string | undefined;
+let inputSeq = 0;
+
+/**
+ * Stdin for a child is a descriptor of an unlinked private temp file, not a pipe: Node's stdio pipes are Unix
+ * sockets, and `nft -f -` opens /dev/stdin by path, which fails on a socket (ENXIO).
+ */
+function openInputFile(input: string): number {
+  inputDir ??= mkdtempSync(join(tmpdir(), 'tsfw-'));
+  const file = join(inputDir, `stdin-${inputSeq++}`);
+  writeFileSync(file, input, { mode: 0o600 });
+  const fd = openSync(file, 'r');
+  rmSync(file); // the open descriptor keeps the content readable; nothing is left behind
+  return fd;
 }
 
 /** Runs every command inside a network namespace (`ip netns exec NAME ...`); used by tests. */

@@ -1,0 +1,65 @@
+import type { CommandRunner } from '../../exec/runner.js';
+import { classifyFailure } from '../../exec/errors.js';
+import type { Ruleset } from '../../model/types.js';
+import { ruleIdFromComment } from '../../ownership.js';
+import type { Backend, ObjectStatus, Plan } from '../types.js';
+import { nftDocument } from './json.js';
+import type { NftCommand } from './json.js';
+import { ABSENT, parseNftTable } from './parse.js';
+import type { NftState } from './parse.js';
+import { planNft } from './plan.js';
+import { desiredNftChains, NFT_FAMILY, renderCreateCommands } from './render.js';
+import type { NftOptions } from './render.js';
+import { renderNftText } from './render-text.js';
+
+export type NftBackend = Backend<NftState, NftCommand[]>;
+
+/**
+ * nftables through the nft binary: reads only tsfw's own table (cheap, and immune to other
+ * tools' newer expressions) and writes each plan as one `nft -j -f -` transaction.
+ */
+export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): NftBackend {
+  return {
+    name: 'nftables',
+    async observe() {
+      const result = await runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, opts.table], { allowFailure: true });
+      if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
+      if (/No such file or directory/.test(result.stderr)) return ABSENT;
+      throw classifyFailure('nft list table', result.exitCode, result.stderr);
+    },
+    plan: (desired, state) => planNft(desired, state, opts),
+    async apply(plan: Plan<NftCommand[]>) {
+      if (plan.payload.length === 0) return;
+      await runner.run('nft', ['-j', '-f', '-'], { input: nftDocument(plan.payload) });
+    },
+    inspect: (desired, state) => inspectNft(desired, state, opts),
+    render(desired: Ruleset, format) {
+      return format === 'json'
+        ? `${JSON.stringify({ nftables: renderCreateCommands(desired, opts) }, null, 2)}\n`
+        : renderNftText(desired, opts);
+    },
+  };
+}
+
+/** Each wanted chain and rule: present or missing, with packet counters. Pure. */
+export function inspectNft(desired: Ruleset, state: NftState, opts: NftOptions): ObjectStatus[] {
+  const out: ObjectStatus[] = [];
+  const seen = new Map(state.chains.map((c) => [c.name, c]));
+  for (const chain of desiredNftChains(desired, opts)) {
+    const observed = seen.get(chain.name);
+    out.push({ family: NFT_FAMILY, table: opts.table, chain: chain.name, present: observed !== undefined });
+    const byId = new Map((observed?.rules ?? []).map((r) => [ruleIdFromComment(r.comment), r]));
+    for (const id of chain.ruleIds) {
+      const rule = byId.get(id);
+      out.push({
+        family: NFT_FAMILY,
+        table: opts.table,
+        chain: chain.name,
+        rule: id,
+        present: rule !== undefined,
+        ...(rule ? { packets: rule.packets, bytes: rule.bytes } : {}),
+      });
+    }
+  }
+  return out;
+}

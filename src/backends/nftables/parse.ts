@@ -1,0 +1,94 @@
+import type { NftBaseSpec, NftExpr } from './json.js';
+
+/** A rule as nft lists it, with counters split out and the handle kept for positioning. */
+export interface ObservedNftRule {
+  readonly handle: number;
+  /** Expressions with counter values zeroed, comparable to rendered ones. */
+  readonly expr: readonly NftExpr[];
+  readonly comment?: string;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface ObservedNftChain {
+  readonly name: string;
+  readonly base?: NftBaseSpec;
+  readonly rules: readonly ObservedNftRule[];
+}
+
+/** tsfw's table as the kernel has it. */
+export interface NftState {
+  readonly exists: boolean;
+  readonly chains: readonly ObservedNftChain[];
+  /** Sets, maps, flowtables, ... in the table: never tsfw's, so they keep the table alive. */
+  readonly otherObjects: readonly string[];
+}
+
+export const ABSENT: NftState = { exists: false, chains: [], otherObjects: [] };
+
+type Listed = Record<string, Record<string, unknown>>;
+
+/** Zeroes counter values so the same rule compares equal however many packets it has seen. */
+function normalizeExpr(expr: readonly NftExpr[]): { expr: NftExpr[]; packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  const out = expr.map((e) => {
+    const counter = e.counter as { packets?: number; bytes?: number } | null | undefined;
+    if (counter && typeof counter === 'object') {
+      packets += counter.packets ?? 0;
+      bytes += counter.bytes ?? 0;
+      return { counter: { packets: 0, bytes: 0 } };
+    }
+    return e;
+  });
+  return { expr: out, packets, bytes };
+}
+
+/** Parses `nft -j list table inet NAME` output. Unknown object kinds are kept as foreign. */
+export function parseNftTable(text: string, table: string): NftState {
+  const doc = JSON.parse(text) as { nftables?: Listed[] };
+  const chains = new Map<string, { name: string; base?: NftBaseSpec; rules: ObservedNftRule[] }>();
+  const otherObjects: string[] = [];
+  let exists = false;
+  for (const item of doc.nftables ?? []) {
+    const [kind, body] = Object.entries(item)[0] ?? [];
+    if (!kind || !body || kind === 'metainfo') continue;
+    if (body.table !== undefined && body.table !== table) continue;
+    if (kind === 'table') {
+      exists = body.name === table || exists;
+    } else if (kind === 'chain') {
+      const base = body.hook === undefined ? undefined : {
+        type: body.type as NftBaseSpec['type'],
+        hook: body.hook as string,
+        prio: body.prio as number,
+        policy: (body.policy as NftBaseSpec['policy']) ?? 'accept',
+      };
+      chains.set(body.name as string, { name: body.name as string, base, rules: [] });
+    } else if (kind === 'rule') {
+      const chain = chains.get(body.chain as string);
+      const { expr, packets, bytes } = normalizeExpr((body.expr as NftExpr[]) ?? []);
+      chain?.rules.push({
+        handle: body.handle as number,
+        expr,
+        packets,
+        bytes,
+        ...(body.comment === undefined ? {} : { comment: body.comment as string }),
+      });
+    } else {
+      otherObjects.push(`${kind} ${String(body.name ?? '?')}`);
+    }
+  }
+  return { exists, chains: [...chains.values()], otherObjects };
+}
+
+/** Chains named by jump/goto verdicts in these rules. */
+export function jumpTargets(rules: readonly ObservedNftRule[]): Set<string> {
+  const targets = new Set<string>();
+  for (const rule of rules) {
+    for (const e of rule.expr) {
+      const verdict = (e.jump ?? e.goto) as { target?: string } | undefined;
+      if (verdict?.target) targets.add(verdict.target);
+    }
+  }
+  return targets;
+}

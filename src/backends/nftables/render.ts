@@ -1,0 +1,134 @@
+import { divertChainName, ruleComment } from '../../ownership.js';
+import type { Chain, ChainKind, Family, Hook, Match, PrefixMatch, Rule, Ruleset } from '../../model/types.js';
+import type { NftBaseSpec, NftCommand, NftExpr, NftRuleSpec } from './json.js';
+
+/** nftables settings the renderer needs (from config.nftables). */
+export interface NftOptions {
+  readonly table: string;
+  readonly priorities: Readonly<Record<Hook, number>>;
+}
+
+export const NFT_FAMILY = 'inet';
+const U32 = 0xffff_ffff;
+const NFPROTO: Record<Family, string> = { ip: 'ipv4', ip6: 'ipv6' };
+
+/** A chain tsfw wants in its table: the profile's regular chains, plus divert base chains in `on`. */
+export interface DesiredNftChain {
+  readonly name: string;
+  readonly base?: NftBaseSpec;
+  readonly rules: readonly NftRuleSpec[];
+  /** Rule ids in order, for actions and status. */
+  readonly ruleIds: readonly string[];
+}
+
+function match(op: string, left: NftExpr, right: unknown): NftExpr {
+  return { match: { op, left, right } };
+}
+
+function prefixRight(p: PrefixMatch): unknown {
+  const full = p.family === 'ip' ? 32 : 128;
+  return p.len === full ? p.addr : { prefix: { addr: p.addr, len: p.len } };
+}
+
+function markLeft(mask: number): NftExpr {
+  return mask === U32 ? { meta: { key: 'mark' } } : { '&': [{ meta: { key: 'mark' } }, mask] };
+}
+
+/** Match → nft expressions, in the order nft lists them back. */
+function renderMatch(m: Match, families: readonly Family[]): NftExpr[] {
+  const out: NftExpr[] = [];
+  if (m.iif) out.push(match(m.iif.negate ? '!=' : '==', { meta: { key: 'iifname' } }, m.iif.name));
+  if (m.oif) out.push(match(m.oif.negate ? '!=' : '==', { meta: { key: 'oifname' } }, m.oif.name));
+  const pinned = m.saddr ?? m.daddr;
+  // An inet table sees both families; a one-family rule without an address match must say so.
+  const only = families.length === 1 ? families[0] : undefined;
+  if (!pinned && only) out.push(match('==', { meta: { key: 'nfproto' } }, NFPROTO[only]));
+  if (m.saddr) out.push(match('==', { payload: { protocol: m.saddr.family, field: 'saddr' } }, prefixRight(m.saddr)));
+  if (m.daddr) out.push(match('==', { payload: { protocol: m.daddr.family, field: 'daddr' } }, prefixRight(m.daddr)));
+  if (m.l4proto && m.sport === undefined && m.dport === undefined) {
+    out.push(match('==', { meta: { key: 'l4proto' } }, m.l4proto));
+  }
+  // A port match implies its l4proto; nft adds (and hides) that dependency itself.
+  if (m.l4proto && m.sport !== undefined) out.push(match('==', { payload: { protocol: m.l4proto, field: 'sport' } }, m.sport));
+  if (m.l4proto && m.dport !== undefined) out.push(match('==', { payload: { protocol: m.l4proto, field: 'dport' } }, m.dport));
+  if (m.mark) out.push(match('==', markLeft(m.mark.mask), m.mark.value));
+  if (m.ctState) {
+    const states = m.ctState.states.length === 1 ? m.ctState.states[0] : [...m.ctState.states];
+    out.push(match(m.ctState.negate ? '!' : Array.isArray(states) ? 'in' : '==', { ct: { key: 'state' } }, states));
+  }
+  return out;
+}
+
+function renderAction(rule: Rule): NftExpr {
+  const a = rule.action;
+  switch (a.kind) {
+    case 'accept':
+    case 'drop':
+    case 'return':
+    case 'masquerade':
+      return { [a.kind]: null };
+    case 'set-mark': {
+      // mark = (mark & ~mask) | value, in the folded form nft lists back: & (~mask | value).
+      const keep = (~a.mask | a.value) >>> 0;
+      const kept = keep === U32 ? { meta: { key: 'mark' } } : { '&': [{ meta: { key: 'mark' } }, keep] };
+      return { mangle: { key: { meta: { key: 'mark' } }, value: { '|': [kept, a.value] } } };
+    }
+  }
+}
+
+/** One model rule → one nft rule (an inet table holds both families). */
+export function renderRule(rule: Rule, chain: string, opts: NftOptions): NftRuleSpec {
+  return {
+    family: NFT_FAMILY,
+    table: opts.table,
+    chain,
+    expr: [...renderMatch(rule.match, rule.families), { counter: { packets: 0, bytes: 0 } }, renderAction(rule)],
+    comment: ruleComment(rule.id),
+  };
+}
+
+/** The divert base chains of mode `on`: one per (kind, hook), jumping to its chains in order. */
+function divertChains(chains: readonly Chain[], opts: NftOptions): DesiredNftChain[] {
+  const byHook = new Map<string, { kind: ChainKind; hook: Hook; targets: string[] }>();
+  for (const chain of chains) {
+    const key = divertChainName(`${chain.kind}-${chain.hook}`);
+    const entry = byHook.get(key) ?? { kind: chain.kind, hook: chain.hook, targets: [] };
+    entry.targets.push(chain.name);
+    byHook.set(key, entry);
+  }
+  return [...byHook].map(([name, { kind, hook, targets }]) => ({
+    name,
+    base: { type: kind, hook, prio: opts.priorities[hook], policy: 'accept' },
+    rules: targets.map((target) => ({
+      family: NFT_FAMILY,
+      table: opts.table,
+      chain: name,
+      expr: [{ jump: { target } }],
+      comment: ruleComment(`${name}/divert-${target}`),
+    })),
+    ruleIds: targets.map((target) => `${name}/divert-${target}`),
+  }));
+}
+
+/** Every chain tsfw wants in its table for this ruleset (none in mode off). */
+export function desiredNftChains(desired: Ruleset, opts: NftOptions): DesiredNftChain[] {
+  if (desired.mode === 'off') return [];
+  const regular = desired.chains.map((chain) => ({
+    name: chain.name,
+    rules: chain.rules.map((rule) => renderRule(rule, chain.name, opts)),
+    ruleIds: chain.rules.map((rule) => rule.id),
+  }));
+  return desired.mode === 'on' ? [...regular, ...divertChains(desired.chains, opts)] : regular;
+}
+
+/** The full document that creates tsfw's table from nothing (what `tsfw render --json` prints). */
+export function renderCreateCommands(desired: Ruleset, opts: NftOptions): NftCommand[] {
+  const chains = desiredNftChains(desired, opts);
+  if (chains.length === 0) return [];
+  const ref = (name: string) => ({ family: NFT_FAMILY, table: opts.table, name });
+  return [
+    { add: { table: { family: NFT_FAMILY, name: opts.table } } },
+    ...chains.map((c): NftCommand => ({ add: { chain: { ...ref(c.name), ...c.base } } })),
+    ...chains.flatMap((c) => c.rules.map((rule): NftCommand => ({ add: { rule } }))),
+  ];
+}
