@@ -1,0 +1,52 @@
+# tsfw: `make demo` runs the main job in a throwaway namespace router; `make test` runs everything.
+SHELL := /bin/bash
+NPM ?= npm
+APT_PACKAGES := nftables iptables iproute2 iputils-ping
+NODE_STAMP := node_modules/.install-stamp
+
+.PHONY: all deps apt-deps build lint typecheck unit e2e test demo clean
+
+all: build
+
+# npm packages, reinstalled only when package.json / the lock changes.
+$(NODE_STAMP): package.json $(wildcard package-lock.json)
+	$(NPM) ci --no-audit --no-fund || $(NPM) install --no-audit --no-fund
+	@touch $@
+
+deps: $(NODE_STAMP) apt-deps
+
+# Kernel-facing tools, installed through apt-get only when a binary is missing.
+apt-deps:
+	@missing=""; \
+	for bin in nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping; do \
+	  command -v "$${bin%%:*}" >/dev/null 2>&1 || missing="$$missing $${bin##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: $(NODE_STAMP)
+	npx tsc -p tsconfig.build.json
+
+lint: $(NODE_STAMP)
+	npx eslint .
+
+typecheck: $(NODE_STAMP)
+	npx tsc -p tsconfig.json --noEmit
+
+unit: $(NODE_STAMP)
+	npx vitest run --project unit
+
+e2e: deps build
+	npx vitest run --project e2e
+
+test: deps lint typecheck build
+	npx vitest run $(VITEST_ARGS)
+
+demo: deps build
+	./scripts/demo.sh
+
+clean:
+	rm -rf dist node_modules

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { saveMode } from '../../config/save.js';
+import { rulesetFor } from '../../profiles/load.js';
+import { converge } from '../../reconcile/converge.js';
+import { createContext, resolveBackend } from '../context.js';
+import type { CommonOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { printJson, printResult, resultJson } from '../output.js';
+import { backendOption, configOption, modeOption } from '../options.js';
+
+interface ApplyOptions extends CommonOptions {
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly detailedExitcode?: boolean;
+  readonly save: boolean;
+}
+
+/** `tsfw apply`: converge now; with --mode, also record the mode so the daemon adopts it. */
+export function registerApply(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('apply')
+    .description('converge the firewall to the config now (optionally in another mode)')
+    .addOption(modeOption())
+    .addOption(backendOption())
+    .addOption(configOption())
+    .option('--dry-run', 'plan only: print what would change, write nothing')
+    .option('--json', 'print one JSON object (changed, mode, backend, actions, drift, durationMs)')
+    .option('--detailed-exitcode', 'exit 2 when something changed (or would change)')
+    .option('--no-save', 'with --mode: apply without recording the mode in the config file')
+    .addHelpText('after', `
+Examples:
+  tsfw apply                          converge to /etc/tsfw/config.yaml (or the defaults)
+  tsfw apply --mode nodivert          create chains only; record mode: nodivert in the config
+  tsfw apply --mode off --no-save     remove everything tsfw owns, once, without recording it
+  tsfw apply --dry-run --json         show the plan as JSON, change nothing`)
+    .action(async (opts: ApplyOptions) => {
+      const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
+      const ctx = createContext(opts, { allowMissing: saving });
+      const { backend, choice } = await resolveBackend(ctx);
+      const result = await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun });
+      let saved: { path: string; changed: boolean } | undefined;
+      if (saving) {
+        const { changed } = saveMode(ctx.loaded.source.path, ctx.config.mode);
+        saved = { path: ctx.loaded.source.path, changed };
+      }
+      if (opts.json) printJson(resultJson(result, choice, saved ? { savedMode: saved } : {}));
+      else {
+        printResult(result, 'apply');
+        if (saved?.changed) process.stdout.write(`recorded mode: ${ctx.config.mode} in ${saved.path}\n`);
+      }
+      if (opts.detailedExitcode && result.changed) setExit(EXIT.changed);
+    });
+}

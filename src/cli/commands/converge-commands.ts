@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { rulesetFor } from '../../profiles/load.js';
+import { converge } from '../../reconcile/converge.js';
+import { createContext, resolveBackend } from '../context.js';
+import type { CommonOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { printJson, printResult, resultJson } from '../output.js';
+import { configOption, jsonOption } from '../options.js';
+
+interface ReconcileOptions extends CommonOptions {
+  readonly check?: boolean;
+  readonly json?: boolean;
+  readonly detailedExitcode?: boolean;
+}
+
+/** `tsfw reconcile`: one convergence pass to the config as it is (for Ansible and cron). */
+export function registerReconcile(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('reconcile')
+    .description('repair drift: converge to the config once (what the daemon does on every trigger)')
+    .addOption(configOption())
+    .option('--check', 'only report drift; change nothing')
+    .addOption(jsonOption())
+    .option('--detailed-exitcode', 'exit 2 when something changed (or would change with --check)')
+    .addHelpText('after', `
+Examples:
+  tsfw reconcile --json                      Ansible: "changed" tells whether anything was repaired
+  tsfw reconcile --check --detailed-exitcode  monitoring: exit 2 when the firewall drifted`)
+    .action(async (opts: ReconcileOptions) => {
+      const ctx = createContext(opts);
+      const { backend, choice } = await resolveBackend(ctx);
+      const result = await converge(backend, rulesetFor(ctx.config), { dryRun: opts.check });
+      if (opts.json) printJson(resultJson(result, choice));
+      else printResult(result, 'reconcile');
+      if (opts.detailedExitcode && result.changed) setExit(EXIT.changed);
+    });
+}
+
+interface CleanupOptions extends CommonOptions {
+  readonly json?: boolean;
+  readonly allBackends?: boolean;
+}
+
+/** `tsfw cleanup`: remove every object tsfw owns (mode off, without recording it). */
+export function registerCleanup(program: Command): void {
+  program
+    .command('cleanup')
+    .description('remove every table, chain and jump tsfw owns; the admin\'s rules stay untouched')
+    .addOption(configOption())
+    .option('--all-backends', 'clean every backend, not only the configured one')
+    .addOption(jsonOption())
+    .addHelpText('after', `
+Examples:
+  tsfw cleanup            remove tsfw's objects from the configured backend
+  tsfw cleanup --json     the same, reporting what was removed as JSON`)
+    .action(async (opts: CleanupOptions) => {
+      const ctx = createContext(opts);
+      const { backend, choice } = await resolveBackend(ctx);
+      const result = await converge(backend, rulesetFor(ctx.config, 'off'));
+      if (opts.json) printJson(resultJson(result, choice));
+      else printResult(result, 'cleanup');
+    });
+}

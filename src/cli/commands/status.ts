@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { rulesetFor } from '../../profiles/load.js';
+import { createContext, resolveBackend } from '../context.js';
+import type { CommonOptions } from '../context.js';
+import { printJson } from '../output.js';
+import { configOption, jsonOption } from '../options.js';
+
+/** `tsfw status`: what is configured, which backend and why, what exists, what drifted. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show mode, backend (and why), every owned object present or missing, rule counters, drift')
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .addHelpText('after', `
+Examples:
+  tsfw status
+  tsfw status --json | jq '.objects[] | select(.present == false)'`)
+    .action(async (opts: CommonOptions & { json?: boolean }) => {
+      const ctx = createContext(opts);
+      const { backend, choice } = await resolveBackend(ctx);
+      const desired = rulesetFor(ctx.config);
+      const state = await backend.observe();
+      const objects = backend.inspect(desired, state);
+      const plan = backend.plan(desired, state);
+      const source = ctx.loaded.source;
+      const report = {
+        mode: ctx.config.mode,
+        backend: choice.backend,
+        backendReason: choice.reason,
+        evidence: choice.evidence,
+        config: source.exists ? source.path : null,
+        overrides: ctx.loaded.overrides,
+        converged: plan.actions.length === 0,
+        objects,
+        drift: plan.drift,
+        warnings: [...choice.warnings, ...plan.warnings],
+      };
+      if (opts.json) {
+        printJson(report);
+        return;
+      }
+      const lines = [
+        `mode:     ${report.mode}${report.overrides.includes('mode') ? ' (from TSFW_MODE)' : ''}`,
+        `backend:  ${report.backend} (${report.backendReason})`,
+        ...choice.evidence.map((e) => `          evidence: ${e}`),
+        `config:   ${report.config ?? 'built-in defaults'}`,
+        `state:    ${report.converged ? 'converged' : `DRIFTED (${plan.drift.length} difference(s); run tsfw reconcile)`}`,
+        '',
+        ...objects.map((o) => {
+          const mark = o.present ? 'ok     ' : 'MISSING';
+          const name = o.rule ?? `chain ${o.family} ${o.table} ${o.chain}`;
+          const counters = o.packets === undefined ? '' : `  ${o.packets} pkts ${o.bytes} bytes`;
+          return `  ${mark} ${name}${counters}`;
+        }),
+        ...plan.drift.map((d) => `  drift: ${d.detail}`),
+        ...report.warnings.map((w) => `  warning: ${w}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
