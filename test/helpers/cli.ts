@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import type { DriftItem, ObjectStatus, PlannedAction } from '../../src/backends/types.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import type { Netns } from './netns.js';
+
+/**
+ * The built CLI (`bin/tsfw`, which imports dist/: run `npx tsc -p tsconfig.build.json` first),
+ * run as a real process inside a test namespace, exactly as an operator would run it.
+ */
+
+/** The launcher at the package root. */
+export const TSFW_BIN = fileURLToPath(new URL('../../bin/tsfw', import.meta.url));
+
+/** What one CLI run printed; `json` is stdout parsed when `--json` was given and it parses. */
+export interface CliRun<J = unknown> {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly json: J | undefined;
+}
+
+/** The `--json` object of apply / reconcile / cleanup. */
+export interface ConvergeReport {
+  readonly changed: boolean;
+  readonly dryRun: boolean;
+  readonly mode: string;
+  readonly backend: string;
+  readonly actions: readonly PlannedAction[];
+  readonly drift: readonly DriftItem[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+}
+
+/** The `--json` object of status. */
+export interface StatusReport {
+  readonly mode: string;
+  readonly backend: string;
+  readonly converged: boolean;
+  readonly objects: readonly ObjectStatus[];
+  readonly drift: readonly DriftItem[];
+  readonly warnings: readonly string[];
+}
+
+/** Runs `node bin/tsfw ARGS` inside `ns`; never throws on a non-zero exit (tests assert it). */
+export async function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
+  const r = await execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, ...args], {
+    reject: false,
+    env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...env },
+    timeout: 60_000,
+  });
+  const stdout = String(r.stdout);
+  let json: J | undefined;
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(stdout) as J;
+    } catch {
+      json = undefined;
+    }
+  }
+  return { exitCode: r.exitCode ?? 1, stdout, stderr: String(r.stderr), json };
+}
+
+/** Like `tsfw`, but insists on exit 0 and JSON output, and says what went wrong otherwise. */
+export async function tsfwJson<J>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<J> {
+  const run = await tsfw<J>(ns, [...args, '--json'], env);
+  if (run.exitCode !== 0 || run.json === undefined) {
+    throw new Error(`tsfw ${args.join(' ')} exited ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  }
+  return run.json;
+}
+
+/** A config file in a private temp directory; `remove` deletes the directory. */
+export interface TempConfig {
+  readonly path: string;
+  /** Rewrites the file with another config. */
+  write(config: ConfigInput): void;
+  remove(): void;
+}
+
+/** Writes `config` as YAML to a fresh temp file (the CLI may rewrite its `mode` key). */
+export function tempConfig(config: ConfigInput): TempConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-cfg-'));
+  const path = join(dir, 'config.yaml');
+  const write = (c: ConfigInput) => writeFileSync(path, stringify(c));
+  write(config);
+  return { path, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
