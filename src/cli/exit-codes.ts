@@ -29,7 +29,7 @@ export function errorLines(error: unknown): string[] {
   if (error instanceof ConfigError) return error.lines().map((l) => `config: ${l}`);
   if (error instanceof ProfileError) return error.problems.slice(0, 5).map((p) => `profile: ${p}`);
   if (error instanceof ExecError) {
-    const hint = error.kind === 'permission' ? ' (tsfw needs root or CAP_NET_ADMIN)'
+    const hint = error.kind === 'permission' && !/root/.test(error.message) ? ' (tsfw needs root or CAP_NET_ADMIN)'
       : error.kind === 'not-found' ? ' (install nftables / iptables, or pick another backend)'
       : '';
     return [`${error.message}${hint}`];
