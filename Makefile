@@ -18,7 +18,7 @@ deps: $(NODE_STAMP) apt-deps
 # Kernel-facing tools, installed through apt-get only when a binary is missing.
 apt-deps:
 	@missing=""; \
-	for bin in nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping; do \
+	for bin in nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping ansible-playbook:ansible-core; do \
 	  command -v "$${bin%%:*}" >/dev/null 2>&1 || missing="$$missing $${bin##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
