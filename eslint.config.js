@@ -23,6 +23,7 @@ const pureFiles = [
   'src/config/defaults.ts',
   'src/config/errors.ts',
   'src/config/parse.ts',
+  'src/config/listen.ts',
   'src/profiles/expand.ts',
   'src/profiles/schema.ts',
   'src/backends/*/render.ts',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parsePrefix } from '../model/net.js';
 import { FAMILIES, MODES } from '../model/types.js';
 import { isValidCron } from '../reconcile/cron.js';
+import { parseLoopbackListen } from './listen.js';
 
 /**
  * The config file's schema. Strict everywhere (an unknown key is an error that names it), with
@@ -108,6 +109,34 @@ export const ReconcileConfig = z.strictObject({
   refillPerMinute: z.number().int().min(1).max(6000).default(6),
 });
 
+/** One port the lockdown profile keeps open on one interface (e.g. SSH on the LAN). */
+export const ManagementPort = z.strictObject({
+  interface: InterfaceName,
+  proto: z.enum(['tcp', 'udp']).default('tcp'),
+  port: Port,
+});
+
+export const LockdownConfig = z.strictObject({
+  /** Inbound ports that stay reachable besides the tunnel, loopback and WireGuard. */
+  managementPorts: z.array(ManagementPort).max(64).default([]),
+});
+
+export const MetricsConfig = z.strictObject({
+  /** node_exporter textfile collector file the daemon rewrites after each pass. */
+  textfile: z
+    .string()
+    .refine((p) => p.startsWith('/') && p.endsWith('.prom'), { error: 'must be an absolute path ending in .prom' })
+    .optional(),
+  /** Opt-in HTTP listener for /metrics; loopback addresses only (it has no authentication). */
+  listen: z
+    .string()
+    .superRefine((text, ctx) => {
+      const parsed = parseLoopbackListen(text);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    })
+    .optional(),
+});
+
 export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -133,6 +162,8 @@ export const Config = z.strictObject({
   nftables: NftablesConfig.prefault({}),
   reconcile: ReconcileConfig.prefault({}),
   log: LogConfig.prefault({}),
+  lockdown: LockdownConfig.prefault({}),
+  metrics: MetricsConfig.prefault({}),
   /** Remove tsfw's objects when the daemon stops (default: rules stay, the firewall stays closed). */
   cleanupOnStop: z.boolean().default(false),
 });

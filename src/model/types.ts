@@ -18,7 +18,8 @@ export const HOOKS = ['input', 'forward', 'output', 'postrouting'] as const sati
 /** `filter` chains decide; `nat` chains rewrite addresses (masquerade). */
 export type ChainKind = 'filter' | 'nat';
 
-export type L4Proto = 'tcp' | 'udp';
+/** `ipv6-icmp` carries no ports; profiles pin it to the ip6 family (neighbour discovery). */
+export type L4Proto = 'tcp' | 'udp' | 'ipv6-icmp';
 export type CtState = 'established' | 'related' | 'new' | 'invalid' | 'untracked';
 
 /** An interface name match; `negate` matches every other interface. Always exact, never a prefix. */

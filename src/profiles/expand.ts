@@ -19,8 +19,10 @@ const WHOLE_TEMPLATE = /^\{([A-Za-z][A-Za-z0-9.]*)\}$/;
 /** Reads `a.b.c` from the config (or the forEach item), or undefined. */
 function lookup(config: Config, path: string, item: unknown): unknown {
   if (path === 'item') return item;
-  let value: unknown = config;
-  for (const key of path.split('.')) {
+  const [root, ...rest] = path.split('.');
+  // "{item.port}": a field of a forEach item that is a mapping (lockdown.managementPorts).
+  let value: unknown = root === 'item' ? item : config;
+  for (const key of root === 'item' ? rest : path.split('.')) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
@@ -87,10 +89,15 @@ function expandRule(raw: RawRule, chain: string, config: Config, where: string):
     const pinned = match.data.saddr?.family ?? match.data.daddr?.family;
     const families: Family[] = pinned ? allowed.filter((f) => f === pinned) : allowed;
     if (families.length === 0) continue;
-    const suffix = item === undefined ? '' : `[${String(item)}]`;
+    const suffix = item === undefined ? '' : `[${itemLabel(item)}]`;
     rules.push({ id: `${chain}/${raw.id}${suffix}`, families, match: match.data, action: action.data });
   }
   return rules;
+}
+
+/** A forEach item in a rule id: the value itself, or a mapping's values joined with "/". */
+function itemLabel(item: unknown): string {
+  return item !== null && typeof item === 'object' ? Object.values(item).map(String).join('/') : String(item);
 }
 
 /** Expands one profile against the config into the chains it defines, rules in profile order. */

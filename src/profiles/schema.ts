@@ -112,7 +112,7 @@ export const ConcreteMatch = z
     oif: iface.optional(),
     saddr: prefix.optional(),
     daddr: prefix.optional(),
-    l4proto: z.enum(['tcp', 'udp']).optional(),
+    l4proto: z.enum(['tcp', 'udp', 'ipv6-icmp']).optional(),
     sport: port.optional(),
     dport: port.optional(),
     mark: mark.optional(),
@@ -120,6 +120,9 @@ export const ConcreteMatch = z
   })
   .refine((m) => (m.sport === undefined && m.dport === undefined) || m.l4proto !== undefined, {
     error: 'a port match needs l4proto',
+  })
+  .refine((m) => (m.sport === undefined && m.dport === undefined) || m.l4proto === 'tcp' || m.l4proto === 'udp', {
+    error: 'a port match needs l4proto tcp or udp',
   })
   .refine((m) => !m.saddr || !m.daddr || m.saddr.family === m.daddr.family, {
     error: 'saddr and daddr must be the same family',

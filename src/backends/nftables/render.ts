@@ -42,7 +42,8 @@ function renderMatch(m: Match, families: readonly Family[]): NftExpr[] {
   const pinned = m.saddr ?? m.daddr;
   // An inet table sees both families; a one-family rule without an address match must say so.
   const only = families.length === 1 ? families[0] : undefined;
-  if (!pinned && only) out.push(match('==', { meta: { key: 'nfproto' } }, NFPROTO[only]));
+  // `meta l4proto ipv6-icmp` already implies ipv6: nft folds the nfproto match away when listing.
+  if (!pinned && only && m.l4proto !== 'ipv6-icmp') out.push(match('==', { meta: { key: 'nfproto' } }, NFPROTO[only]));
   if (m.saddr) out.push(match('==', { payload: { protocol: m.saddr.family, field: 'saddr' } }, prefixRight(m.saddr)));
   if (m.daddr) out.push(match('==', { payload: { protocol: m.daddr.family, field: 'daddr' } }, prefixRight(m.daddr)));
   if (m.l4proto && m.sport === undefined && m.dport === undefined) {
