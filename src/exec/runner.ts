@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { ExecError, classifyFailure } from './errors.js';
 
@@ -24,11 +25,46 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
 }
 
+/** How a long-running child (`nft -j monitor`) ended. */
+export interface ChildExit {
+  readonly exitCode?: number;
+  readonly signal?: string;
+  /** The last lines it wrote on stderr, for the log. */
+  readonly stderr: string;
+}
+
+/** A long-running child whose stdout is consumed line by line. */
+export interface SpawnedChild {
+  readonly pid: number | undefined;
+  /** Settles (never rejects) when the child has exited or could not be started. */
+  readonly exited: Promise<ChildExit>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** The streaming half of the seam: for children that run until stopped, such as `nft -j monitor`. */
+export interface ProcessSpawner {
+  spawn(file: string, args: readonly string[], onLine: (line: string) => void): SpawnedChild;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
+const STDERR_KEEP = 2_000;
 
 /** Runs programs with execa: no shell, a timeout, and failures classified into ExecError. */
-export function createExecaRunner(): CommandRunner {
+export function createExecaRunner(): CommandRunner & ProcessSpawner {
   return {
+    spawn(file, args, onLine) {
+      const child = execa(file, args, { stdin: 'ignore', buffer: false, reject: false, env: { LC_ALL: 'C' } });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
+      });
+      if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+      const exited = child.then(
+        (r): ChildExit => ({ exitCode: r.exitCode, signal: r.signal, stderr: stderr || (r.exitCode === undefined ? (r.message ?? '') : '') }),
+        (error: unknown): ChildExit => ({ stderr: error instanceof Error ? error.message : String(error) }),
+      );
+      return { pid: child.pid, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+    },
     async run(file, args, options = {}) {
       const command = [file, ...args].join(' ');
       const inputFd = options.input === undefined ? undefined : openInputFile(options.input);
@@ -89,4 +125,9 @@ export function inNetns(runner: CommandRunner, netns: string): CommandRunner {
       }
     },
   };
+}
+
+/** The spawner counterpart of `inNetns`: long-running children inside a namespace (tests). */
+export function inNetnsSpawner(spawner: ProcessSpawner, netns: string): ProcessSpawner {
+  return { spawn: (file, args, onLine) => spawner.spawn('ip', ['netns', 'exec', netns, file, ...args], onLine) };
 }

@@ -1,0 +1,54 @@
+import type { DriftItem } from '../backends/types.js';
+
+/**
+ * Drift classification for the anti-fight logic: which owned objects keep being changed, and how
+ * often, within a sliding window. Pure: the caller passes the time.
+ */
+
+/** The object a drift item is about, as one stable name: `inet tsfw chain ts-input`. */
+export function driftObject(item: DriftItem): string {
+  const where = `${item.family} ${item.table}`;
+  return item.chain ? `${where} chain ${item.chain}` : `${where} table`;
+}
+
+/** Distinct objects of a pass's drift, in first-seen order. */
+export function driftObjects(drift: readonly DriftItem[]): string[] {
+  return [...new Set(drift.map(driftObject))];
+}
+
+/** One line per drift item for logs: what differed, not the whole plan. */
+export function driftDetails(drift: readonly DriftItem[], max = 10): string[] {
+  const lines = drift.slice(0, max).map((d) => d.detail);
+  return drift.length > max ? [...lines, `… and ${drift.length - max} more`] : lines;
+}
+
+/** How often one object had to be repaired in the window. */
+export interface FightCount {
+  readonly object: string;
+  readonly count: number;
+}
+
+/** Repairs per object over the last `windowMs`: "who/what keeps changing" for logs and status. */
+export class FightLog {
+  private entries: { at: number; objects: readonly string[] }[] = [];
+
+  constructor(private windowMs: number) {}
+
+  /** Records one repair touching these objects. */
+  record(at: number, objects: readonly string[]): void {
+    this.entries.push({ at, objects });
+  }
+
+  /** Counts within the window, most repaired first. */
+  counts(now: number): FightCount[] {
+    this.entries = this.entries.filter((e) => e.at > now - this.windowMs);
+    const counts = new Map<string, number>();
+    for (const e of this.entries) for (const o of e.objects) counts.set(o, (counts.get(o) ?? 0) + 1);
+    return [...counts].map(([object, count]) => ({ object, count })).sort((a, b) => b.count - a.count || (a.object < b.object ? -1 : 1));
+  }
+
+  /** Changes the window (config reload). */
+  setWindow(windowMs: number): void {
+    this.windowMs = windowMs;
+  }
+}
