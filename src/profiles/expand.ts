@@ -84,8 +84,8 @@ function expandRule(raw: RawRule, chain: string, config: Config, where: string):
     const match = ConcreteMatch.safeParse(fillAll(raw.match, config, item, `${where}.match`));
     const rawAction = typeof raw.action === 'string' ? fill(raw.action, config, item, `${where}.action`) : fillAll(raw.action, config, item, `${where}.action`);
     const action = ConcreteAction.safeParse(rawAction);
-    if (!match.success) throw new ProfileError(describeIssues(match.error.issues).map((l) => `${where}.match.${l}`));
-    if (!action.success) throw new ProfileError(describeIssues(action.error.issues).map((l) => `${where}.action: ${l}`));
+    if (!match.success) throw new ProfileError(issuesUnder(`${where}.match`, match.error.issues));
+    if (!action.success) throw new ProfileError(issuesUnder(`${where}.action`, action.error.issues));
     const pinned = match.data.saddr?.family ?? match.data.daddr?.family;
     const families: Family[] = pinned ? allowed.filter((f) => f === pinned) : allowed;
     if (families.length === 0) continue;
@@ -93,6 +93,11 @@ function expandRule(raw: RawRule, chain: string, config: Config, where: string):
     rules.push({ id: `${chain}/${raw.id}${suffix}`, families, match: match.data, action: action.data });
   }
   return rules;
+}
+
+/** Issue lines under a key prefix: `prefix.key: message`, or `prefix: message` for the whole value. */
+function issuesUnder(prefix: string, issues: Parameters<typeof describeIssues>[0]): string[] {
+  return describeIssues(issues).map((l) => (l.startsWith('(top level): ') ? `${prefix}: ${l.slice(13)}` : `${prefix}.${l}`));
 }
 
 /** A forEach item in a rule id: the value itself, or a mapping's values joined with "/". */

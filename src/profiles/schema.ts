@@ -136,4 +136,8 @@ export const ConcreteAction = z.union([
     .strictObject({ setMark: u32, mask: u32 })
     .refine((a) => a.mask !== 0 && (a.setMark & ~a.mask) >>> 0 === 0, { error: 'setMark must lie inside a non-zero mask' })
     .transform((a): Action => ({ kind: 'set-mark', value: a.setMark, mask: a.mask })),
-], { error: 'must be accept, drop, return, masquerade or { setMark, mask }' });
+], {
+  // A { setMark, mask } that fails its own check keeps that message; anything else gets this one.
+  error: (issue) => (issue.code === 'invalid_union' && issue.errors.flat().find((i) => i.code === 'custom')?.message)
+    || 'must be accept, drop, return, masquerade or { setMark, mask }',
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { Action, Family, Match } from '../../src/model/types.js';
+import { rulesetFrom } from '../helpers/configs.js';
+
+/**
+ * The default profile must yield exactly the rules of DESIGN.md §2, in that order, per family.
+ * Asserted on the expanded model (ids, families, matches, actions), not on rendered text, so a
+ * renderer bug cannot hide a profile bug or the other way round.
+ */
+
+const TS0 = { name: 'tailscale0', negate: false };
+const NOT_TS0 = { name: 'tailscale0', negate: true };
+const CGNAT = { family: 'ip', addr: '100.64.0.0', len: 10 } as const;
+const CHROMEOS = { family: 'ip', addr: '100.115.92.0', len: 23 } as const;
+const MARK = { value: 0x40000, mask: 0xff0000 };
+
+interface Expected {
+  readonly id: string;
+  readonly match: Match;
+  readonly action: Action;
+  readonly only?: Family;
+}
+
+/** DESIGN.md §2 line by line, with one own address per family configured so rule 1 exists. */
+const SECTION_2: Readonly<Record<string, readonly Expected[]>> = {
+  'ts-input': [
+    { id: 'ts-input/own-address-from-lo[100.100.0.1]', only: 'ip', match: { iif: { name: 'lo', negate: false }, saddr: { family: 'ip', addr: '100.100.0.1', len: 32 } }, action: { kind: 'accept' } },
+    { id: 'ts-input/own-address-from-lo[fd7a:115c:a1e0::1]', only: 'ip6', match: { iif: { name: 'lo', negate: false }, saddr: { family: 'ip6', addr: 'fd7a:115c:a1e0::1', len: 128 } }, action: { kind: 'accept' } },
+    { id: 'ts-input/tunnel-accept', match: { iif: TS0 }, action: { kind: 'accept' } },
+    { id: 'ts-input/wireguard-port[41641]', match: { l4proto: 'udp', dport: 41641 }, action: { kind: 'accept' } },
+    { id: 'ts-input/cgnat-exempt[100.115.92.0/23]', only: 'ip', match: { iif: NOT_TS0, saddr: CHROMEOS }, action: { kind: 'return' } },
+    { id: 'ts-input/cgnat-spoof', only: 'ip', match: { iif: NOT_TS0, saddr: CGNAT }, action: { kind: 'drop' } },
+  ],
+  'ts-forward': [
+    { id: 'ts-forward/mark-from-tunnel', match: { iif: TS0 }, action: { kind: 'set-mark', ...MARK } },
+    { id: 'ts-forward/accept-marked', match: { mark: MARK }, action: { kind: 'accept' } },
+    { id: 'ts-forward/cgnat-to-tunnel', only: 'ip', match: { oif: TS0, saddr: CGNAT }, action: { kind: 'drop' } },
+    { id: 'ts-forward/stateful-filter', match: { oif: TS0, ctState: { states: ['established', 'related'], negate: true } }, action: { kind: 'drop' } },
+    { id: 'ts-forward/to-tunnel-accept', match: { oif: TS0 }, action: { kind: 'accept' } },
+  ],
+  'ts-postrouting': [
+    { id: 'ts-postrouting/masquerade-marked', match: { mark: MARK }, action: { kind: 'masquerade' } },
+  ],
+};
+
+const YAML = 'addresses: [100.100.0.1, "fd7a:115c:a1e0::1"]\nstatefulFiltering: true\n';
+
+describe('default profile = DESIGN.md §2', () => {
+  const ruleset = rulesetFrom(YAML, 'on');
+
+  it('has the three chains, kinds and hooks, in order', () => {
+    expect(ruleset.chains.map((c) => [c.name, c.kind, c.hook])).toEqual([
+      ['ts-input', 'filter', 'input'],
+      ['ts-forward', 'filter', 'forward'],
+      ['ts-postrouting', 'nat', 'postrouting'],
+    ]);
+  });
+
+  for (const family of ['ip', 'ip6'] as const) {
+    it(`yields exactly the §2 rules, in order, for ${family === 'ip' ? 'IPv4' : 'IPv6'}`, () => {
+      for (const chain of ruleset.chains) {
+        const actual = chain.rules
+          .filter((r) => r.families.includes(family))
+          .map((r) => ({ id: r.id, match: r.match, action: r.action }));
+        const expected = (SECTION_2[chain.name] ?? [])
+          .filter((e) => e.only === undefined || e.only === family)
+          .map(({ id, match, action }) => ({ id, match, action }));
+        expect(actual, chain.name).toEqual(expected);
+      }
+    });
+  }
+
+  it('pins each rule to the right families (IPv4-only rules never reach IPv6)', () => {
+    const families = Object.fromEntries(ruleset.chains.flatMap((c) => c.rules.map((r) => [r.id, r.families])));
+    for (const rules of Object.values(SECTION_2)) {
+      for (const e of rules) expect(families[e.id], e.id).toEqual(e.only ? [e.only] : ['ip', 'ip6']);
+    }
+  });
+
+  it('without addresses or stateful filtering (the shipped defaults) has no rule 1 and no stateful rule', () => {
+    const ids = rulesetFrom('', 'on').chains.flatMap((c) => c.rules.map((r) => r.id));
+    expect(ids).toEqual([
+      'ts-input/tunnel-accept',
+      'ts-input/wireguard-port[41641]',
+      'ts-input/cgnat-exempt[100.115.92.0/23]',
+      'ts-input/cgnat-spoof',
+      'ts-forward/mark-from-tunnel',
+      'ts-forward/accept-marked',
+      'ts-forward/cgnat-to-tunnel',
+      'ts-forward/to-tunnel-accept',
+      'ts-postrouting/masquerade-marked',
+    ]);
+  });
+
+  it('nodivert wants the same chains as on; off wants none', () => {
+    expect(rulesetFrom(YAML, 'nodivert').chains).toEqual(ruleset.chains);
+    expect(rulesetFrom(YAML, 'off').chains).toEqual([]);
+  });
+});
