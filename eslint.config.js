@@ -30,6 +30,8 @@ const pureFiles = [
   'src/backends/*/parse.ts',
   'src/backends/*/plan.ts',
   'src/backends/*/normalize.ts',
+  'src/backends/iptables/jumps.ts',
+  'src/backends/iptables/detect.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/bucket.ts',
   'src/ownership.ts',

@@ -1,5 +1,9 @@
 import type { Config, ConcreteBackend } from '../config/schema.js';
+import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
+import { createIptablesBackend } from './iptables/backend.js';
+import { detectBackend } from './iptables/detect.js';
+import type { DetectProbe } from './iptables/detect.js';
 import { createNftablesBackend } from './nftables/backend.js';
 import type { Backend } from './types.js';
 
@@ -11,12 +15,19 @@ export interface BackendChoice {
   readonly warnings: readonly string[];
 }
 
-/** Resolves `backend: auto` from evidence on the host; explicit choices are taken as given. */
-export async function chooseBackend(config: Config, _runner: CommandRunner): Promise<BackendChoice> {
+/**
+ * Resolves `backend: auto` from evidence on the host (see iptables/detect.ts); explicit choices
+ * are taken as given. `probe` lets tests replace the /proc checks.
+ */
+export async function chooseBackend(
+  config: Config,
+  runner: CommandRunner,
+  probe: Partial<Omit<DetectProbe, 'runner'>> = {},
+): Promise<BackendChoice> {
   if (config.backend !== 'auto') {
     return { backend: config.backend, reason: 'set in config', evidence: [], warnings: [] };
   }
-  return { backend: 'nftables', reason: 'auto: default (no iptables detection yet)', evidence: [], warnings: [] };
+  return detectBackend({ runner, exists: probe.exists ?? existsSync, ...(probe.procNet ? { procNet: probe.procNet } : {}) });
 }
 
 /** Builds the backend object for a concrete choice. */
@@ -26,6 +37,10 @@ export function createBackend(name: ConcreteBackend, config: Config, runner: Com
       return createNftablesBackend(runner, { table: config.nftables.table, priorities: config.nftables.priorities }) as Backend;
     case 'iptables-nft':
     case 'iptables-legacy':
-      throw new Error(`backend ${name} is not implemented yet`);
+      return createIptablesBackend(runner, {
+        flavour: name === 'iptables-nft' ? 'nft' : 'legacy',
+        families: config.families,
+        jumpPosition: config.jumpPosition,
+      }) as Backend;
   }
 }

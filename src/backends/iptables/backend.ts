@@ -1,0 +1,158 @@
+import { ExecError } from '../../exec/errors.js';
+import type { CommandRunner, RunOptions } from '../../exec/runner.js';
+import type { Family, Ruleset } from '../../model/types.js';
+import { ruleIdFromComment } from '../../ownership.js';
+import type { Backend, ObjectStatus, Plan } from '../types.js';
+import { IncompatibleTableError, parseIptablesSave, taggedJumps } from './parse.js';
+import type { IptTableDump } from './parse.js';
+import { planIptables } from './plan.js';
+import type { IptFamilyState, IptPayload, IptPlanOptions, IptState } from './plan.js';
+import { desiredIptTables, IPT_TABLES, jumpSpec } from './render.js';
+
+/** Which iptables binaries: `iptables-nft*` (nf_tables kernel API) or `iptables-legacy*` (x_tables). */
+export type IptFlavour = 'nft' | 'legacy';
+
+export interface IptBackendOptions extends IptPlanOptions {
+  readonly flavour: IptFlavour;
+  /** Families to read and write (config.families); each one is handled independently. */
+  readonly families: readonly Family[];
+  /** Waits between retries of a busy xtables lock (exit 4); injected so tests need no real time. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export type IptBackend = Backend<IptState, IptPayload> & { readonly name: 'iptables-nft' | 'iptables-legacy' };
+
+/** Backoff before each retry of a command that found the xtables lock busy. */
+export const BUSY_RETRY_DELAYS_MS = [100, 200, 400, 800] as const;
+
+/** `iptables-nft-save`, `ip6tables-legacy-restore`, ... */
+export function iptBinary(flavour: IptFlavour, family: Family, tool: 'save' | 'restore'): string {
+  return `${family === 'ip' ? 'iptables' : 'ip6tables'}-${flavour}-${tool}`;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * iptables through iptables-save / iptables-restore of one flavour. Reads per family (and, for
+ * iptables-nft, per table: `-t` keeps an unreadable mangle or raw table from blocking us); legacy
+ * dumps without `-t` because naming a table there loads and creates it. Writes one
+ * `iptables-restore --noflush` commit per (family, table).
+ */
+export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOptions): IptBackend {
+  const sleep = opts.sleep ?? defaultSleep;
+  const run = async (file: string, args: readonly string[], options?: RunOptions) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await runner.run(file, args, options);
+      } catch (error) {
+        const delay = BUSY_RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof ExecError) || error.kind !== 'busy' || delay === undefined) throw error;
+        await sleep(delay);
+      }
+    }
+  };
+
+  async function dump(family: Family): Promise<IptTableDump[]> {
+    const save = iptBinary(opts.flavour, family, 'save');
+    const texts: { command: string; stdout: string }[] = [];
+    if (opts.flavour === 'legacy') {
+      texts.push({ command: `${save} -c`, stdout: (await run(save, ['-c'])).stdout });
+    } else {
+      for (const table of IPT_TABLES) texts.push({ command: `${save} -c -t ${table}`, stdout: (await run(save, ['-c', '-t', table])).stdout });
+    }
+    return texts.flatMap(({ command, stdout }) => {
+      try {
+        return parseIptablesSave(stdout).filter((t) => (IPT_TABLES as readonly string[]).includes(t.table));
+      } catch (error) {
+        if (error instanceof IncompatibleTableError) throw new ExecError('incompatible', command, 0, `${error.message} (native nft rules in it; use backend nftables, or remove them)`);
+        throw error;
+      }
+    });
+  }
+
+  async function observeFamily(family: Family): Promise<IptFamilyState> {
+    try {
+      return { family, tables: await dump(family) };
+    } catch (error) {
+      // No binary means nothing of ours can exist there: `off` needs no tool, a write reports it.
+      if (error instanceof ExecError && error.kind === 'not-found') return { family, tables: [], unavailable: true };
+      return { family, tables: [], failure: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  return {
+    name: opts.flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy',
+    async observe() {
+      const families = await Promise.all(opts.families.map(observeFamily));
+      const failed = families.filter((f) => f.failure);
+      if (failed.length > 0 && failed.length === families.length) throw failed[0]!.failure;
+      return { families };
+    },
+    plan(desired, state) {
+      const plan = planIptables(desired, state, opts);
+      // A family that could not be read fails the pass even when the others need no write.
+      if (plan.payload.scripts.length === 0 && plan.payload.failures.length > 0) {
+        throw familyFailure(plan.payload.failures, state.families.filter((f) => !f.failure).map((f) => f.family));
+      }
+      return plan;
+    },
+    async apply(plan: Plan<IptPayload>) {
+      const failures = [...plan.payload.failures];
+      for (const script of plan.payload.scripts) {
+        if (failures.some((f) => f.family === script.family)) continue;
+        try {
+          await run(iptBinary(opts.flavour, script.family, 'restore'), ['--noflush', '-w', '5'], { input: script.script });
+        } catch (error) {
+          failures.push({ family: script.family, error: error instanceof Error ? error : new Error(String(error)) });
+        }
+      }
+      if (failures.length > 0) {
+        const ok = opts.families.filter((f) => !failures.some((x) => x.family === f));
+        throw familyFailure(failures, ok);
+      }
+    },
+    inspect: (desired, state) => inspectIptables(desired, state),
+    render(desired: Ruleset, format) {
+      const { scripts } = planIptables(desired, { families: [] }, opts).payload;
+      if (format === 'json') return `${JSON.stringify({ scripts }, null, 2)}\n`;
+      return scripts.map((s) => `# ${iptBinary(opts.flavour, s.family, 'restore')} --noflush\n${s.script}`).join('');
+    },
+  };
+}
+
+/**
+ * One error for a pass where some families failed: it names each failed family and the ones that
+ * were converged, and keeps the first failure's kind so the exit status still says why.
+ */
+export function familyFailure(failures: readonly { family: Family; error: Error }[], converged: readonly Family[]): ExecError {
+  const first = failures[0]!.error;
+  const summary = failures.map((f) => `${f.family}: ${f.error.message}`).join('; ');
+  const rest = converged.length > 0 ? ` (${converged.join(', ')} converged)` : '';
+  const kind = first instanceof ExecError ? first.kind : 'failed';
+  const exitCode = first instanceof ExecError ? first.exitCode : undefined;
+  return new ExecError(kind, `iptables ${failures.map((f) => f.family).join('+')}`, exitCode, `${summary}${rest}`, { cause: first });
+}
+
+/** Each wanted chain, rule and jump: present or missing, with packet counters. Pure. */
+export function inspectIptables(desired: Ruleset, state: IptState): ObjectStatus[] {
+  const out: ObjectStatus[] = [];
+  for (const want of desiredIptTables(desired)) {
+    const dump = state.families.find((f) => f.family === want.family)?.tables.find((t) => t.table === want.table);
+    const chains = new Map((dump?.chains ?? []).map((c) => [c.name, c]));
+    const where = { family: want.family, table: want.table };
+    for (const chain of want.chains) {
+      const seen = chains.get(chain.name);
+      out.push({ ...where, chain: chain.name, present: seen !== undefined });
+      const byId = new Map((seen?.rules ?? []).map((r) => [ruleIdFromComment(r.comment), r]));
+      for (const rule of chain.rules) {
+        const found = byId.get(rule.id);
+        out.push({ ...where, chain: chain.name, rule: rule.id, present: found !== undefined, ...(found ? { packets: found.packets, bytes: found.bytes } : {}) });
+      }
+      if (desired.mode === 'on') {
+        const jump = taggedJumps(chains.get(chain.builtin)).find((r) => r.spec === jumpSpec(chain.name));
+        out.push({ ...where, chain: chain.builtin, rule: `jump ${chain.builtin} → ${chain.name}`, present: jump !== undefined, ...(jump ? { packets: jump.packets, bytes: jump.bytes } : {}) });
+      }
+    }
+  }
+  return out;
+}
