@@ -29,6 +29,7 @@ apt-deps:
 
 build: $(NODE_STAMP)
 	npx tsc -p tsconfig.build.json
+	node scripts/bundle.mjs
 
 lint: $(NODE_STAMP)
 	npx eslint .

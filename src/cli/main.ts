@@ -51,6 +51,4 @@ export async function run(argv: readonly string[]): Promise<number> {
     return exitCodeFor(error);
   }
 }
-
-const code = await run(process.argv.slice(2));
-process.exitCode = code;
+// bin/tsfw calls run() and sets the exit status (it loads this module or the bundled build).

@@ -1,0 +1,71 @@
+// Loads the CLI for bin/tsfw, cheapest form first.
+//
+// `make build` writes two forms of the CLI: dist/cli/*.js (tsc, one file per module) and
+// dist/bundle/tsfw.cjs (esbuild, one file) with a V8 code cache beside it. Node 20 has no built-in
+// compile cache (module.enableCompileCache arrived in Node 22), so the bundle is compiled here
+// through vm.Script with `cachedData`: V8 then skips parsing and compiling every function the
+// cache covers. A cache from another Node/V8 build is rejected by V8 itself and the bundle is
+// compiled normally. The cache file name carries the build id written at the end of the bundle,
+// so a rebuilt bundle never meets an old cache.
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+export const BUNDLE = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
+const MODULES_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
+
+/** The wrapper Node itself puts around CommonJS files; the cache is made for exactly this text. */
+const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const TAIL = '\n});';
+
+/** The cache file for a bundle's source, or undefined when the bundle carries no build id. */
+export function cachePathFor(source) {
+  const id = /\/\/# tsfw-build=([0-9a-f]+)\s*$/.exec(source.slice(-80))?.[1];
+  return id ? join(dirname(BUNDLE), `tsfw-${id}.v8cache`) : undefined;
+}
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compiles and runs the bundle; returns its exports and the compiled script (the build uses the
+ * script to write the cache). Undefined when there is no bundle, when dist/cli is newer (tsc
+ * was re-run without re-bundling: the bundle would be stale), or with TSFW_NO_BUNDLE=1 (used by
+ * bench/startup.mjs to measure both forms in one run).
+ */
+export function loadBundle({ useCache = true } = {}) {
+  if (process.env.TSFW_NO_BUNDLE === '1') return undefined;
+  const bundleTime = mtime(BUNDLE);
+  if (bundleTime === undefined) return undefined;
+  const modulesTime = mtime(MODULES_ENTRY);
+  if (modulesTime !== undefined && modulesTime > bundleTime) return undefined;
+  const source = readFileSync(BUNDLE, 'utf8');
+  const cacheFile = useCache ? cachePathFor(source) : undefined;
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(HEAD + source + TAIL, { filename: BUNDLE, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  return { exports: module.exports, script };
+}
+
+/** The CLI's `run(argv) → exit status`, from the bundle when usable, else from dist/cli. */
+export async function loadCli() {
+  const bundled = loadBundle();
+  if (bundled) return bundled.exports;
+  return import('../dist/cli/main.js');
+}

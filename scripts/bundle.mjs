@@ -1,0 +1,60 @@
+// Builds dist/bundle/tsfw.cjs (the whole CLI in one file, for start-up time) and its V8 code
+// cache. Run by `make build` after tsc. bin/load.mjs explains how the two are used.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const OUT = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
+
+mkdirSync(dirname(OUT), { recursive: true });
+for (const old of readdirSync(dirname(OUT))) rmSync(join(dirname(OUT), old));
+
+const buildId = randomBytes(8).toString('hex');
+await build({
+  entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+  outfile: OUT,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: process.env.TSFW_BUNDLE_DEBUG !== "1",
+  legalComments: 'eof',
+  logLevel: 'warning',
+  // The sources find package.json and rules/ relative to their own file; dist/bundle/ sits at the
+  // same depth as dist/cli/, so the same relative paths hold for the bundle.
+  define: { 'import.meta.url': '__tsfwImportMetaUrl' },
+  banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: `//# tsfw-build=${buildId}` },
+});
+
+// Train the cache: run commands that need no privileges and touch no firewall, so V8 compiles
+// the functions a real run uses (config, profiles, rendering, the process runner, errors), then
+// serialise them. Commands run in a child with PATH pointing nowhere, so no nft/iptables starts.
+const TRAINER = `
+import { writeFileSync } from 'node:fs';
+import { cachePathFor, loadBundle, BUNDLE } from ${JSON.stringify(join(ROOT, 'bin', 'load.mjs'))};
+import { readFileSync } from 'node:fs';
+const loaded = loadBundle({ useCache: false });
+const quiet = (stream) => { stream.write = () => true; };
+quiet(process.stdout); quiet(process.stderr);
+for (const argv of [
+  ['render', '-c', '/dev/null'], ['render', '--json', '-c', '/dev/null'], ['validate', '-c', '/dev/null'],
+  ['reconcile', '-c', '/dev/null', '--backend', 'nftables'], ['reconcile', '--json', '-c', '/dev/null'],
+  ['status', '-c', '/dev/null'], ['apply', '--dry-run', '-c', '/dev/null'], ['--help'], ['no-such-command'],
+]) await loaded.exports.run(argv);
+writeFileSync(cachePathFor(readFileSync(BUNDLE, 'utf8')), loaded.script.createCachedData());
+process.exitCode = 0;
+`;
+const trained = spawnSync(process.execPath, ['--input-type=module', '-e', TRAINER], {
+  env: { PATH: '/nonexistent-tsfw-build', LC_ALL: 'C', TSFW_BACKEND: 'nftables' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+if (trained.status !== 0) {
+  // The bundle works without its cache, only slower: warn, don't fail the build.
+  console.warn(`bundle: code cache not written (trainer exited ${trained.status})`);
+}
+console.log(`bundle: ${OUT} (build ${buildId})`);
