@@ -1,4 +1,4 @@
-import type { Backend, DriftItem, PlannedAction } from '../backends/types.js';
+import type { Backend, DriftItem, Plan, PlannedAction } from '../backends/types.js';
 import type { Mode, Ruleset } from '../model/types.js';
 
 /** The outcome of one convergence pass: the shape of `--json` output. */
@@ -11,6 +11,8 @@ export interface ConvergeResult {
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
+  /** Set when `mayWrite` refused a write: the drift is real but was left in place. */
+  readonly held?: boolean;
 }
 
 /** Thrown when the state read back after a write still differs: another writer raced us. */
@@ -26,6 +28,8 @@ export interface ConvergeOptions {
   readonly dryRun?: boolean;
   /** Milliseconds since some epoch; injected so tests control time. */
   readonly now?: () => number;
+  /** Asked once before writing a non-empty plan; false leaves the drift in place (anti-fight). */
+  readonly mayWrite?: (plan: Plan) => boolean;
 }
 
 /**
@@ -41,7 +45,8 @@ export async function converge<S, P>(
   const started = now();
   const plan = backend.plan(desired, await backend.observe());
   const changed = plan.actions.length > 0;
-  if (changed && !options.dryRun) {
+  const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);
+  if (changed && !options.dryRun && !held) {
     await backend.apply(plan);
     const after = backend.plan(desired, await backend.observe());
     if (after.actions.length > 0) throw new ConvergenceError(after.drift);
@@ -55,5 +60,6 @@ export async function converge<S, P>(
     drift: plan.drift,
     warnings: plan.warnings,
     durationMs: Math.round((now() - started) * 10) / 10,
+    ...(held ? { held } : {}),
   };
 }

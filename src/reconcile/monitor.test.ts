@@ -1,0 +1,115 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
+import { createMonitor } from './monitor.js';
+import type { Trigger } from './reconciler.js';
+
+/** A spawner whose children are driven by the test: print lines, exit. */
+function fakeSpawner() {
+  const children: { args: readonly string[]; print: (line: string) => void; exit: (e: ChildExit) => void; killed: boolean }[] = [];
+  const spawner: ProcessSpawner = {
+    spawn(file, args, onLine) {
+      let exit!: (e: ChildExit) => void;
+      const exited = new Promise<ChildExit>((resolve) => {
+        exit = resolve;
+      });
+      const entry = { args: [file, ...args], print: onLine, exit, killed: false };
+      children.push(entry);
+      return {
+        pid: 1000 + children.length,
+        exited,
+        kill: () => {
+          entry.killed = true;
+          exit({ signal: 'SIGTERM', stderr: '' });
+        },
+      };
+    },
+  };
+  return { spawner, children };
+}
+
+const quiet = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setup(log = quiet) {
+  const { spawner, children } = fakeSpawner();
+  const triggers: { at: number; trigger: Trigger }[] = [];
+  const monitor = createMonitor({
+    spawner,
+    scope: { tables: ['inet tsfw'] },
+    log,
+    timers: globalThis,
+    now: () => performance.now(),
+    onTrigger: (trigger) => triggers.push({ at: performance.now(), trigger }),
+    restartMinMs: 20,
+    restartMaxMs: 80,
+  });
+  return { monitor, children, triggers };
+}
+
+const rule = (op: string, table = 'tsfw') => `{"${op}": {"rule": {"family": "inet", "table": "${table}", "chain": "ts-input", "handle": 7, "expr": []}}}`;
+
+describe('nft monitor supervisor', () => {
+  it('runs nft -j monitor and turns a burst of events into one trigger within ~20 ms', async () => {
+    const s = setup();
+    s.monitor.start();
+    expect(s.children[0]?.args).toEqual(['nft', '-j', 'monitor']);
+    const sent = performance.now();
+    for (let i = 0; i < 30; i++) s.children[0]!.print(rule(i === 0 ? 'delete' : 'add'));
+    await sleep(60);
+    expect(s.triggers.map((t) => t.trigger)).toEqual([{ cause: 'event', detail: 'delete rule inet tsfw ts-input (+29 more)' }]);
+    expect(s.triggers[0]!.at - sent).toBeLessThan(25);
+    await s.monitor.stop();
+  });
+
+  it('ignores changes in unrelated tables', async () => {
+    const s = setup();
+    s.monitor.start();
+    s.children[0]!.print(rule('add', 'other'));
+    s.children[0]!.print('{"add": {"table": {"family": "ip", "name": "filter"}}}');
+    await sleep(30);
+    expect(s.triggers).toEqual([]);
+    await s.monitor.stop();
+  });
+
+  it('resyncs at once on a lost-events line', async () => {
+    const s = setup();
+    s.monitor.start();
+    s.children[0]!.print('# ERROR: We lost some netlink events!');
+    expect(s.triggers.map((t) => t.trigger)).toEqual([{ cause: 'resync', detail: 'lost netlink events' }]);
+    expect(s.monitor.status()).toMatchObject({ lostEvents: 1 });
+    await s.monitor.stop();
+  });
+
+  it('restarts a child that died, with growing delays, and runs a pass once it is back', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, done) => (lines.push(JSON.parse(String(c))), done()) }));
+    const s = setup(log);
+    s.monitor.start();
+    s.children[0]!.exit({ exitCode: 1, stderr: 'netlink: Error: cannot open\n' });
+    await sleep(5);
+    expect(s.monitor.status()).toMatchObject({ running: false, restarts: 1 });
+    await sleep(30);
+    expect(s.children).toHaveLength(2);
+    s.children[1]!.exit({ exitCode: 1, stderr: '' });
+    await sleep(25);
+    expect(s.children).toHaveLength(2); // second delay is 40 ms
+    await sleep(30);
+    expect(s.children).toHaveLength(3);
+    await sleep(120);
+    expect(s.triggers.map((t) => t.trigger.cause)).toEqual(['monitor-restart']);
+    expect(lines[0]).toMatchObject({ msg: 'nft monitor exited: restarting it', exitCode: 1, stderr: 'netlink: Error: cannot open' });
+    await s.monitor.stop();
+    expect(s.children[2]!.killed).toBe(true);
+  });
+
+  it('stop kills the child and nothing restarts', async () => {
+    const s = setup();
+    s.monitor.start();
+    await s.monitor.stop();
+    await sleep(60);
+    expect(s.children).toHaveLength(1);
+    expect(s.children[0]!.killed).toBe(true);
+  });
+});

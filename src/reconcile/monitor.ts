@@ -1,0 +1,129 @@
+import type { ProcessSpawner, SpawnedChild } from '../exec/runner.js';
+import type { Logger } from '../log/logger.js';
+import { createCoalescer } from './coalesce.js';
+import type { Timers } from './coalesce.js';
+import { isRelevant, parseMonitorLine } from './monitor-events.js';
+import type { EventScope } from './monitor-events.js';
+import type { Trigger } from './reconciler.js';
+
+/**
+ * A supervised `nft -j monitor` child: the kernel reports every nftables (and iptables-nft)
+ * change, so drift is repaired within milliseconds instead of at the next scheduled pass. A
+ * burst of events from one transaction becomes one trigger (trailing debounce with a cap); a
+ * lost-events line triggers a resync at once; if the child dies it is restarted with backoff and
+ * a pass runs once it is back, since changes made meanwhile were not reported.
+ */
+
+export interface MonitorOptions {
+  readonly spawner: ProcessSpawner;
+  readonly scope: EventScope;
+  readonly log: Logger;
+  readonly timers: Timers;
+  /** Monotonic milliseconds. */
+  readonly now: () => number;
+  readonly onTrigger: (trigger: Trigger) => void;
+  /** Quiet time that ends a burst (default 3 ms) and the longest a burst may delay a pass (15 ms). */
+  readonly quietMs?: number;
+  readonly maxWaitMs?: number;
+  /** First and largest restart delay (default 100 ms, 10 s). */
+  readonly restartMinMs?: number;
+  readonly restartMaxMs?: number;
+}
+
+/** Counters for state.json. */
+export interface MonitorStatus {
+  readonly running: boolean;
+  readonly restarts: number;
+  readonly lostEvents: number;
+}
+
+export interface Monitor {
+  start(): void;
+  stop(): Promise<void>;
+  status(): MonitorStatus;
+}
+
+/** A child that ran this long is healthy again: the next restart starts at the minimum delay. */
+const HEALTHY_MS = 30_000;
+/** After a (re)start, nft needs a moment to subscribe before a pass can trust what it reads. */
+const SETTLE_MS = 100;
+
+/** Builds the supervisor; nothing runs until `start`. */
+export function createMonitor(options: MonitorOptions): Monitor {
+  const minDelay = options.restartMinMs ?? 100;
+  const maxDelay = options.restartMaxMs ?? 10_000;
+  let child: SpawnedChild | undefined;
+  let stopped = true;
+  let restarts = 0;
+  let lostEvents = 0;
+  let delay = minDelay;
+  let timer: unknown;
+
+  const coalescer = createCoalescer({
+    quietMs: options.quietMs ?? 3,
+    maxWaitMs: options.maxWaitMs ?? 15,
+    now: options.now,
+    timers: options.timers,
+    fire: ({ count, first }) => options.onTrigger({ cause: 'event', detail: count > 1 ? `${first} (+${count - 1} more)` : first }),
+  });
+
+  const onLine = (text: string) => {
+    const line = parseMonitorLine(text);
+    if (line.kind === 'lost-events') {
+      lostEvents += 1;
+      options.log.warn({ lostEvents }, 'kernel dropped netlink events: resyncing now');
+      coalescer.cancel();
+      options.onTrigger({ cause: 'resync', detail: 'lost netlink events' });
+    } else if (isRelevant(line, options.scope)) {
+      coalescer.push(line.kind === 'change' ? line.summary : 'change');
+    } else if (line.kind === 'other') {
+      options.log.debug({ line: line.text.slice(0, 200) }, 'nft monitor printed something unexpected');
+    }
+  };
+
+  const spawn = (afterRestart: boolean) => {
+    timer = undefined;
+    if (stopped) return;
+    const startedAt = options.now();
+    const current = options.spawner.spawn('nft', ['-j', 'monitor'], onLine);
+    child = current;
+    if (afterRestart) {
+      timer = options.timers.setTimeout(() => {
+        timer = undefined;
+        options.onTrigger({ cause: 'monitor-restart', detail: 'events may have been missed while nft monitor was down' });
+      }, SETTLE_MS);
+    }
+    void current.exited.then((exit) => {
+      if (child === current) child = undefined;
+      if (stopped) return;
+      delay = options.now() - startedAt > HEALTHY_MS ? minDelay : delay;
+      options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-500), restartInMs: delay }, 'nft monitor exited: restarting it');
+      restarts += 1;
+      if (timer !== undefined) options.timers.clearTimeout(timer);
+      timer = options.timers.setTimeout(() => spawn(true), delay);
+      delay = Math.min(delay * 2, maxDelay);
+    });
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      delay = minDelay;
+      spawn(false);
+    },
+    async stop() {
+      stopped = true;
+      coalescer.cancel();
+      if (timer !== undefined) options.timers.clearTimeout(timer);
+      timer = undefined;
+      const current = child;
+      child = undefined;
+      if (current) {
+        current.kill('SIGTERM');
+        await current.exited;
+      }
+    },
+    status: () => ({ running: child !== undefined, restarts, lostEvents }),
+  };
+}

@@ -1,0 +1,195 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Backend, Plan } from '../backends/types.js';
+import type { Ruleset } from '../model/types.js';
+import { TokenBucket } from './bucket.js';
+import type { Timers } from './coalesce.js';
+import { FightLog } from './drift.js';
+import { createReconciler } from './reconciler.js';
+import type { PassOutcome, ReconcilerDeps } from './reconciler.js';
+
+/** A one-value "kernel": the backend writes the desired mode into it; tampering changes it. */
+function world() {
+  const kernel = { value: 'absent', writes: 0, observeDelayMs: 0 };
+  const backend: Backend<string, string> = {
+    name: 'fake',
+    async observe() {
+      if (kernel.observeDelayMs) await new Promise((r) => setTimeout(r, kernel.observeDelayMs));
+      return kernel.value;
+    },
+    plan(desired: Ruleset, state: string): Plan<string> {
+      if (state === desired.mode) return { actions: [], drift: [], warnings: [], payload: desired.mode };
+      return {
+        actions: [{ op: 'fill-chain', family: 'inet', table: 'tsfw', chain: 'ts-input', reason: 'differs' }],
+        drift: [{ kind: 'changed', family: 'inet', table: 'tsfw', chain: 'ts-input', detail: `ts-input is ${state}` }],
+        warnings: [],
+        payload: desired.mode,
+      };
+    },
+    async apply(plan) {
+      kernel.writes += 1;
+      kernel.value = plan.payload;
+    },
+    inspect: () => [],
+    render: () => '',
+  };
+  return { kernel, backend: backend as Backend };
+}
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: pino({ level: 'debug' }, stream) };
+}
+
+/** Time and timers the test moves by hand. */
+function clock() {
+  let now = 1_000_000;
+  const timers: { at: number; fn: () => void }[] = [];
+  const t: Timers = {
+    setTimeout(fn, ms) {
+      const entry = { at: now + ms, fn };
+      timers.push(entry);
+      return entry;
+    },
+    clearTimeout(handle) {
+      const i = timers.indexOf(handle as { at: number; fn: () => void });
+      if (i >= 0) timers.splice(i, 1);
+    },
+  };
+  return {
+    now: () => now,
+    timers: t,
+    advance(ms: number) {
+      now += ms;
+      for (const entry of timers.filter((e) => e.at <= now)) {
+        timers.splice(timers.indexOf(entry), 1);
+        entry.fn();
+      }
+    },
+  };
+}
+
+const desired: Ruleset = { mode: 'on', families: ['ip'], chains: [] };
+
+function setup(burst = 3) {
+  const w = world();
+  const c = clock();
+  const { lines, log } = capture();
+  const outcomes: PassOutcome[] = [];
+  const deps: ReconcilerDeps = {
+    target: () => ({ backend: w.backend, desired }),
+    withLock: (fn) => fn(),
+    bucket: new TokenBucket({ burst, refillPerMinute: 6 }, c.now()),
+    fights: new FightLog(60_000),
+    now: c.now,
+    timers: c.timers,
+    log,
+    onPass: (o) => outcomes.push(o),
+  };
+  return { ...w, clock: c, lines, outcomes, reconciler: createReconciler(deps) };
+}
+
+describe('reconciler', () => {
+  it('repairs drift once and logs one line naming what drifted and what was done; quiet passes stay at debug', async () => {
+    const s = setup();
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    expect(s.kernel).toMatchObject({ value: 'on', writes: 1 });
+    expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'quiet']);
+    const aboveDebug = s.lines.filter((l) => (l.level as number) > 20);
+    expect(aboveDebug).toHaveLength(1);
+    expect(aboveDebug[0]).toMatchObject({ msg: 'netfilter drift repaired', cause: 'startup', drift: ['ts-input is absent'], actions: ['fill-chain inet tsfw ts-input'] });
+  });
+
+  it('queues at most one follow-up pass however many triggers arrive during a pass', async () => {
+    const s = setup();
+    s.kernel.observeDelayMs = 20;
+    s.reconciler.trigger({ cause: 'startup' });
+    for (let i = 0; i < 50; i++) s.reconciler.trigger({ cause: 'event', detail: `e${i}` });
+    await s.reconciler.idle();
+    expect(s.outcomes.map((o) => [o.trigger.cause, o.trigger.detail])).toEqual([['startup', undefined], ['event', 'e0']]);
+  });
+
+  it('an admin trigger queued behind events wins the follow-up (it must use the new config)', async () => {
+    const s = setup();
+    s.kernel.observeDelayMs = 10;
+    s.reconciler.trigger({ cause: 'schedule' });
+    s.reconciler.trigger({ cause: 'event' });
+    s.reconciler.trigger({ cause: 'sighup' });
+    await s.reconciler.idle();
+    expect(s.outcomes.map((o) => o.trigger.cause)).toEqual(['schedule', 'sighup']);
+  });
+
+  it('backs off when repairs keep being undone, says so once with the object and count, and resumes when a token is back', async () => {
+    const s = setup(3);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    // Another program undoes tsfw again and again; each undo is an event.
+    for (let i = 0; i < 8; i++) {
+      s.kernel.value = 'tampered';
+      s.reconciler.trigger({ cause: 'event', detail: 'delete rule inet tsfw ts-input' });
+      await s.reconciler.idle();
+      s.clock.advance(100);
+    }
+    // startup is free; 3 event repairs spend the burst; the other 5 are held.
+    expect(s.kernel.writes).toBe(4);
+    expect(s.kernel.value).toBe('tampered');
+    expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'repaired', 'repaired', 'repaired', 'held', 'held', 'held', 'held', 'held']);
+    const backoffLines = s.lines.filter((l) => l.msg === 'repairs keep being undone: backing off');
+    expect(backoffLines).toHaveLength(1);
+    expect(backoffLines[0]).toMatchObject({ objects: [{ object: 'inet tsfw chain ts-input', count: 4 }], drift: ['inet tsfw chain ts-input'] });
+    expect(s.reconciler.backoff()).toMatchObject({ active: true, heldPasses: 5, episodes: 1 });
+    // One token refills in 10 s (6 per minute): the backoff timer runs a pass that repairs.
+    s.clock.advance(10_000);
+    await s.reconciler.idle();
+    expect(s.kernel).toMatchObject({ value: 'on', writes: 5 });
+    expect(s.outcomes.at(-1)).toMatchObject({ result: 'repaired', trigger: { cause: 'backoff-end' } });
+    expect(s.reconciler.backoff()).toMatchObject({ active: false, episodes: 1 });
+  });
+
+  it('startup and reload passes never spend the repair budget', async () => {
+    const s = setup(1);
+    for (let i = 0; i < 5; i++) {
+      s.kernel.value = 'tampered';
+      s.reconciler.trigger({ cause: i % 2 ? 'sighup' : 'config' });
+      await s.reconciler.idle();
+    }
+    expect(s.kernel.writes).toBe(5);
+    expect(s.reconciler.backoff().active).toBe(false);
+  });
+
+  it('a failing pass is logged with its cause and the loop keeps working', async () => {
+    const s = setup();
+    let fail = true;
+    const original = s.backend.observe.bind(s.backend);
+    s.backend.observe = async () => {
+      if (fail) throw new Error('nft: netlink: Operation not permitted');
+      return original();
+    };
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    fail = false;
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    expect(s.outcomes.map((o) => o.result)).toEqual(['error', 'repaired']);
+    const error = s.lines.find((l) => l.msg === 'reconcile pass failed');
+    expect(error).toMatchObject({ cause: 'schedule', err: { message: 'nft: netlink: Operation not permitted' } });
+  });
+
+  it('runs nothing after stop', async () => {
+    const s = setup();
+    await s.reconciler.stop();
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    expect(s.outcomes).toEqual([]);
+  });
+});
