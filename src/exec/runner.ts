@@ -114,15 +114,22 @@ function openInputFile(input: string): number {
 export function inNetns(runner: CommandRunner, netns: string): CommandRunner {
   return {
     async run(file, args, options) {
+      const missing = /exec of ".*" failed: No such file/;
+      let result: CommandResult;
       try {
-        return await runner.run('ip', ['netns', 'exec', netns, file, ...args], options);
+        result = await runner.run('ip', ['netns', 'exec', netns, file, ...args], options);
       } catch (error) {
-        // ip netns exec reports a missing binary as exit 255 "exec of ... failed: No such file".
-        if (error instanceof ExecError && /exec of ".*" failed: No such file/.test(error.stderr)) {
+        // ip netns exec reports a missing binary as a failed exit with "exec of ... failed: No such file".
+        if (error instanceof ExecError && missing.test(error.stderr)) {
           throw new ExecError('not-found', error.command, error.exitCode, `${file}: not installed`, { cause: error });
         }
         throw error;
       }
+      // With allowFailure the same exit comes back as a result: still a missing binary, as outside a namespace.
+      if (result.exitCode !== 0 && missing.test(result.stderr)) {
+        throw new ExecError('not-found', ['ip', 'netns', 'exec', netns, file, ...args].join(' '), result.exitCode, `${file}: not installed`);
+      }
+      return result;
     },
   };
 }

@@ -6,6 +6,7 @@ import { desiredNftChains } from '../../src/backends/nftables/render.js';
 import type { NftOptions } from '../../src/backends/nftables/render.js';
 import type { DriftItem } from '../../src/backends/types.js';
 import { parseConfigText } from '../../src/config/parse.js';
+import type { CommandRunner } from '../../src/exec/runner.js';
 import type { Ruleset } from '../../src/model/types.js';
 import { rulesetFor } from '../../src/profiles/load.js';
 import { converge } from '../../src/reconcile/converge.js';
@@ -120,6 +121,14 @@ describe('nftables converge from messy kernel states', () => {
     await nft('flush', 'chain', 'inet', opts.table, 'tsfw-filter-forward');
     await nft('delete', 'chain', 'inet', opts.table, 'tsfw-filter-forward');
     await expectRepaired({ kind: 'missing', chain: 'tsfw-filter-forward' });
+  });
+
+  it('without an nft binary: off with nothing to remove is a no-op, on reports the missing tool', async () => {
+    await nft('delete', 'table', 'inet', opts.table);
+    const noNft: CommandRunner = { run: (file, args, o) => ns.runner.run(file === 'nft' ? 'nft-not-installed' : file, args, o) };
+    const bare = createNftablesBackend(noNft, opts);
+    expect(await converge(bare, rulesetFor(config, 'off'))).toMatchObject({ changed: false, actions: [] });
+    await expect(converge(bare, desired)).rejects.toMatchObject({ name: 'ExecError', kind: 'not-found' });
   });
 
   it('a counter-only difference is not drift', async () => {

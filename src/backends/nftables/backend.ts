@@ -1,5 +1,5 @@
 import type { CommandRunner } from '../../exec/runner.js';
-import { classifyFailure } from '../../exec/errors.js';
+import { classifyFailure, ExecError } from '../../exec/errors.js';
 import type { Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
 import type { Backend, ObjectStatus, Plan } from '../types.js';
@@ -22,7 +22,12 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
   return {
     name: 'nftables',
     async observe() {
-      const result = await runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, opts.table], { allowFailure: true });
+      const result = await runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, opts.table], { allowFailure: true }).catch((error: unknown) => {
+        // No nft binary: nothing tsfw could remove exists, so `off` needs no tool; a write reports it.
+        if (error instanceof ExecError && error.kind === 'not-found') return undefined;
+        throw error;
+      });
+      if (result === undefined) return ABSENT;
       if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
       if (/No such file or directory/.test(result.stderr)) return ABSENT;
       throw classifyFailure('nft list table', result.exitCode, result.stderr);
