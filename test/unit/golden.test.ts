@@ -37,7 +37,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
       mode,
     })),
   ),
-  ...(['on', 'nodivert'] as const).map((mode) => ({ name: `everything-${mode}-ip-ip6`, yaml: EVERYTHING_YAML, mode })),
+  ...(['on', 'nodivert', 'off'] as const).map((mode) => ({ name: `everything-${mode}-ip-ip6`, yaml: EVERYTHING_YAML, mode })),
 ];
 
 function compare(file: string, actual: string): void {
@@ -62,7 +62,7 @@ describe('golden nftables renders', () => {
 
   it('covers every profile x mode x family set, and no golden file is orphaned', () => {
     const names = new Set(GOLDEN_CASES.map((c) => c.name));
-    expect(names.size).toBe(3 * 3 + 2);
+    expect(names.size).toBe(3 * 3 + 3);
     const expected = [...names].flatMap((n) => [`${n}.json`, `${n}.nft`]).sort();
     expect(readdirSync(GOLDEN_DIR).sort()).toEqual(expected);
   });

@@ -195,12 +195,27 @@ describe('planner: converging from broken states', () => {
     expect(fake.dump()).toBe(golden('nodivert').dump());
   });
 
-  it('nodivert after on: the stale divert chains go (base chains flushed, then deleted); ts chains stay', () => {
+  it('nodivert after on: the stale divert chains go (all flushed, then deleted); ts chains stay', () => {
     const fake = golden('on');
     const plan = planAndApply(fake, 'nodivert');
-    expect(verbs(plan)).toEqual(['tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'].flatMap((c) => [`flush chain ${c}`, `delete chain ${c}`]));
+    const stale = ['tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'];
+    expect(verbs(plan)).toEqual([...stale.map((c) => `flush chain ${c}`), ...stale.map((c) => `delete chain ${c}`)]);
     expect(ops(plan)).toEqual(['delete-chain tsfw-filter-input', 'delete-chain tsfw-filter-forward', 'delete-chain tsfw-nat-postrouting']);
     expect(fake.dump()).toBe(golden('nodivert').dump());
+  });
+
+  it('off beside an admin chain, with a foreign jump between two ts chains: every flush comes before any delete', () => {
+    // Found by mode cycling and confirmed on a 6.x kernel: deleting ts-input while ts-forward
+    // still jumped to it made the whole transaction fail with EBUSY.
+    const fake = golden('on');
+    expect(fake.transact([
+      { add: { chain: ref('admin-x') } },
+      { add: { rule: { ...T, chain: 'ts-forward', expr: [{ jump: { target: 'ts-input' } }] } } },
+    ])).toEqual({ ok: true });
+    const plan = planAndApply(fake, 'off');
+    const list = verbs(plan);
+    expect(list.findIndex((v) => v.startsWith('delete'))).toBe(list.filter((v) => v.startsWith('flush')).length);
+    expect(fake.dump()).toBe('table inet tsfw\n  chain admin-x\n');
   });
 
   it('off with only tsfw\'s objects deletes the table in one command', () => {
@@ -242,7 +257,7 @@ describe('planner: the admin\'s objects inside tsfw\'s table are never touched',
     const fake = adminFake();
     const before = admin(fake);
     const plan = planAndApply(fake, 'off');
-    expect(verbs(plan)).toEqual(['flush chain ts-input', 'flush chain ts-forward', 'delete chain ts-forward', 'flush chain ts-postrouting', 'delete chain ts-postrouting']);
+    expect(verbs(plan)).toEqual(['flush chain ts-input', 'flush chain ts-forward', 'flush chain ts-postrouting', 'delete chain ts-forward', 'delete chain ts-postrouting']);
     expect(ops(plan)).toEqual(['flush-chain ts-input', 'delete-chain ts-forward', 'delete-chain ts-postrouting']);
     expect(plan.warnings).toEqual([
       'table inet tsfw also holds the admin\'s chain admin-input, chain admin-helper, set admin-allow: kept the table, removed only tsfw\'s chains',

@@ -88,6 +88,7 @@ function planRemoval(state: NftState, foreign: readonly ObservedNftChain[], refe
 function removeChains(chains: readonly ObservedNftChain[], referenced: Set<string>, b: PlanBuilder, reason: string): void {
   // Base chains first: they jump to the regular ones being deleted in the same transaction.
   const ordered = [...chains].sort((x, y) => Number(y.base !== undefined) - Number(x.base !== undefined));
+  const deletes: string[] = [];
   for (const chain of ordered) {
     if (referenced.has(chain.name)) {
       if (chain.rules.length > 0) {
@@ -99,10 +100,12 @@ function removeChains(chains: readonly ObservedNftChain[], referenced: Set<strin
       continue;
     }
     b.command({ flush: { chain: b.ref(chain.name) } });
-    b.command({ delete: { chain: b.ref(chain.name) } });
+    deletes.push(chain.name);
     b.action({ op: 'delete-chain', chain: chain.name, reason });
     b.drift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} exists (${reason})` });
   }
+  // Deletes after every flush: a (foreign-added) jump in one doomed chain may target another.
+  for (const name of deletes) b.command({ delete: { chain: b.ref(name) } });
 }
 
 function sameBase(a: NftBaseSpec | undefined, b: NftBaseSpec | undefined): boolean {
