@@ -83,7 +83,8 @@ probe() {
   local out="$WORK/probe-$PORT" pid
   in_ns "$3" "$NODE" -e "$LISTENER" "$PORT" >"$out" &
   pid=$!
-  for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.02; done
+  for _ in $(seq 250); do grep -q ready "$out" && break; sleep 0.02; done
+  grep -q ready "$out" || { echo "demo: UDP listener in $3 did not start" >&2; return 1; }
   in_ns "$1" "$NODE" -e "$SENDER" "$2" "$4" "$PORT"
   wait "$pid" || true
   PORT=$((PORT + 1))
