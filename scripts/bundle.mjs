@@ -13,8 +13,24 @@ const OUT = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
 mkdirSync(dirname(OUT), { recursive: true });
 for (const old of readdirSync(dirname(OUT))) rmSync(join(dirname(OUT), old));
 
+/**
+ * zod re-exports every message locale (`z.locales`, about a quarter of the bundle); tsfw only uses
+ * English, which zod installs itself. The re-export is replaced by English alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 const buildId = randomBytes(8).toString('hex');
-await build({
+const result = await build({
   entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
   outfile: OUT,
   bundle: true,
@@ -29,6 +45,8 @@ await build({
   define: { 'import.meta.url': '__tsfwImportMetaUrl' },
   banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
+  plugins: [zodEnglishOnly],
+  metafile: true,
 });
 
 // Train the cache: run commands that need no privileges and touch no firewall, so V8 compiles
@@ -57,4 +75,5 @@ if (trained.status !== 0) {
   // The bundle works without its cache, only slower: warn, don't fail the build.
   console.warn(`bundle: code cache not written (trainer exited ${trained.status})`);
 }
-console.log(`bundle: ${OUT} (build ${buildId})`);
+const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+console.log(`bundle: ${OUT} (${Math.round(bytes / 1024)} KiB, build ${buildId})`);
