@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import type { ConcreteBackend, Config } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
+import { desiredRuleset } from '../model/desired.js';
 import { FAMILIES } from '../model/types.js';
-import type { Mode, Ruleset } from '../model/types.js';
+import type { Mode } from '../model/types.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { createIptablesBackend } from './iptables/backend.js';
 import { createNftablesBackend } from './nftables/backend.js';
@@ -58,9 +59,9 @@ export async function cleanupBackends(
   names: readonly ConcreteBackend[],
   config: Config,
   runner: CommandRunner,
-  off: Ruleset,
   opts: CleanupOptions = {},
 ): Promise<BackendCleanup[]> {
+  const off = desiredRuleset('off', FAMILIES, []);
   const out: BackendCleanup[] = [];
   for (const name of names) {
     const empty = { backend: name, actions: [], drift: [], warnings: [] };
@@ -70,6 +71,8 @@ export async function cleanupBackends(
       continue;
     }
     try {
+      // nft's observe treats a missing binary as "nothing there"; ask first so the note says why.
+      if (name === 'nftables') await runner.run('nft', ['--version']);
       const state = await backend.observe();
       if (isUnavailable(state)) {
         out.push({ ...empty, status: 'skipped', note: `${name}: binaries not installed` });
@@ -94,9 +97,12 @@ function isUnavailable(state: unknown): boolean {
   return Array.isArray(families) && families.length > 0 && families.every((f) => f.unavailable);
 }
 
-/** The backends other than the active one, for the leftover check of apply and reconcile. */
-export function otherBackends(active: ConcreteBackend): ConcreteBackend[] {
-  return ALL_BACKENDS.filter((b) => b !== active);
+/**
+ * The leftover check of apply and reconcile: tsfw's objects in every backend other than the
+ * active one are removed (a backend switch leaves nothing behind). Costs one read per backend.
+ */
+export function removeLeftovers(active: ConcreteBackend, config: Config, runner: CommandRunner, opts: CleanupOptions = {}): Promise<BackendCleanup[]> {
+  return cleanupBackends(ALL_BACKENDS.filter((b) => b !== active), config, runner, { activeMode: config.mode, ...opts });
 }
 
 /**

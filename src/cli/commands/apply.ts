@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { removeLeftovers, withLeftovers } from '../../backends/leftovers.js';
 import { saveMode } from '../../config/save.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
@@ -37,7 +38,8 @@ Examples:
       const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
       const ctx = createContext(opts, { allowMissing: saving });
       const { backend, choice } = await resolveBackend(ctx);
-      const result = await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun });
+      const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.dryRun });
+      const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun }), leftovers);
       let saved: { path: string; changed: boolean } | undefined;
       if (saving) {
         const { changed } = saveMode(ctx.loaded.source.path, ctx.config.mode);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { removeLeftovers, withLeftovers } from '../../backends/leftovers.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
@@ -6,6 +7,7 @@ import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
 import { configOption, jsonOption } from '../options.js';
+import { cleanupAllBackends, printCleanupReport } from './cleanup-all.js';
 
 interface ReconcileOptions extends CommonOptions {
   readonly check?: boolean;
@@ -29,7 +31,8 @@ Examples:
     .action(async (opts: ReconcileOptions) => {
       const ctx = createContext(opts);
       const { backend, choice } = await resolveBackend(ctx);
-      const result = await converge(backend, rulesetFor(ctx.config), { dryRun: opts.check });
+      const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.check });
+      const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.check }), leftovers);
       if (opts.json) printJson(resultJson(result, choice));
       else printResult(result, 'reconcile');
       if (opts.detailedExitcode && result.changed) setExit(EXIT.changed);
@@ -52,9 +55,17 @@ export function registerCleanup(program: Command): void {
     .addHelpText('after', `
 Examples:
   tsfw cleanup            remove tsfw's objects from the configured backend
-  tsfw cleanup --json     the same, reporting what was removed as JSON`)
+  tsfw cleanup --json     the same, reporting what was removed as JSON
+  tsfw cleanup --all-backends   nftables, iptables-nft and iptables-legacy (missing tools are skipped)`)
     .action(async (opts: CleanupOptions) => {
       const ctx = createContext(opts);
+      if (opts.allBackends) {
+        const report = await cleanupAllBackends(ctx.config, ctx.runner);
+        if (opts.json) printJson(report);
+        else printCleanupReport(report);
+        if (report.failed.length > 0) throw new Error(`cleanup failed for ${report.failed.join('; ')}`);
+        return;
+      }
       const { backend, choice } = await resolveBackend(ctx);
       const result = await converge(backend, rulesetFor(ctx.config, 'off'));
       if (opts.json) printJson(resultJson(result, choice));
