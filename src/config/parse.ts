@@ -11,9 +11,9 @@ export function parseConfigText(
   if (text.includes('\u0000')) throw new ConfigError(label, ['not a text file (contains NUL bytes)']);
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: false, uniqueKeys: true, maxAliasCount: 50 });
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 50 });
   } catch (error) {
-    const message = error instanceof YAMLParseError ? yamlErrorLine(error) : String(error);
+    const message = error instanceof YAMLParseError ? yamlErrorLine(error, text) : String(error);
     throw new ConfigError(label, [`invalid YAML: ${message}`], { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
@@ -41,8 +41,13 @@ export function parseConfigText(
   return { config: result.data, overrides };
 }
 
-function yamlErrorLine(error: YAMLParseError): string {
-  const first = error.message.split('\n', 1)[0] ?? error.message;
+function yamlErrorLine(error: YAMLParseError, text: string): string {
+  // prettyErrors adds "at line L, column C:" and a source excerpt below it; keep the first line.
+  const first = (error.message.split('\n', 1)[0] ?? error.message).replace(/:$/, '');
   const pos = error.linePos?.[0];
-  return pos && !first.includes('line') ? `${first} (line ${pos.line}, column ${pos.col})` : first;
+  const line = pos && !first.includes('line') ? `${first} (line ${pos.line}, column ${pos.col})` : first;
+  if (error.code !== 'DUPLICATE_KEY' || !pos) return line;
+  // Name the repeated key, as every other config error names its key.
+  const key = /^\s*["']?([^"':#]+)/.exec(text.split('\n')[pos.line - 1]?.slice(pos.col - 1) ?? '')?.[1]?.trim();
+  return key ? `${key}: duplicate key (line ${pos.line})` : line;
 }

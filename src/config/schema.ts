@@ -55,7 +55,9 @@ const Mark = z
     return n;
   });
 
-const NftPriority = z.number({ error: 'must be a number' }).int().min(-1000).max(1000);
+// Each check names its own message: a schema-level `error` would also replace theirs.
+const NftPriority = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' })
+  .min(-1000, { error: 'must be between -1000 and 1000' }).max(1000, { error: 'must be between -1000 and 1000' });
 
 export const CgnatConfig = z.strictObject({
   /** drop: Tailscale's anti-spoof drop; return: log-free pass-through; off: no CGNAT rules. */
