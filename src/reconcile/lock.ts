@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -160,4 +160,26 @@ function moveAside(lockPath: string, stillAbandoned: (moved: string) => boolean)
     return;
   }
   rmSync(aside, { recursive: true, force: true });
+}
+
+let heldUntilExit = false;
+
+/**
+ * For one-shot CLI commands: takes the lock and keeps it until the process exits, so everything
+ * the command writes (the transaction, then the mode it records in the config file) happens
+ * before a daemon pass can look. Idempotent within a process.
+ */
+export async function holdLockUntilExit(options: LockOptions): Promise<void> {
+  if (heldUntilExit) return;
+  await acquireLock(options);
+  heldUntilExit = true;
+  const lockPath = join(options.runDir, 'lock');
+  process.once('exit', () => {
+    rmSync(join(lockPath, 'owner'), { force: true });
+    try {
+      rmdirSync(lockPath);
+    } catch {
+      // already gone
+    }
+  });
 }

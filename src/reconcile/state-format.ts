@@ -74,7 +74,7 @@ export function formatDaemonState(state: DaemonState, alive: boolean): string[] 
     : state.running ? `NOT RUNNING (pid ${state.pid} is gone; state from ${state.updatedAt})`
     : `stopped at ${state.stoppedAt ?? state.updatedAt}`;
   lines.push(`daemon:   ${how}`);
-  lines.push(`          ${state.backend}, mode ${state.mode}, schedule "${state.schedule}", events ${state.monitor.enabled ? (state.monitor.running ? 'watched' : 'NOT watched (monitor restarting)') : 'off'}`);
+  lines.push(`          ${state.backend}, mode ${state.mode}, schedule "${state.schedule}", events ${!running ? '-' : !state.monitor.enabled ? 'off' : state.monitor.running ? 'watched' : 'NOT watched (monitor restarting)'}`);
   if (state.lastPass) {
     const p = state.lastPass;
     lines.push(`          last pass: ${p.at} (${p.cause}) ${p.result}${p.error ? `: ${p.error}` : ''}, ${p.durationMs} ms`);

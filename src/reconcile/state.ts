@@ -28,7 +28,12 @@ export function readState(path: string): { state: DaemonState; alive: boolean } 
   } catch {
     return undefined;
   }
-  const state = JSON.parse(text) as DaemonState;
+  let state: DaemonState;
+  try {
+    state = JSON.parse(text) as DaemonState;
+  } catch {
+    return undefined;
+  }
   return { state, alive: state.running && pidAlive(state.pid) };
 }
 

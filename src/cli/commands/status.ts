@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { rulesetFor } from '../../profiles/load.js';
+import { runDirFrom } from '../../reconcile/lock.js';
+import { formatDaemonState } from '../../reconcile/state-format.js';
+import { readState, statePath } from '../../reconcile/state.js';
 import { createContext, resolveBackend } from '../context.js';
 import type { CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
@@ -24,6 +27,7 @@ Examples:
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
       const source = ctx.loaded.source;
+      const daemon = readState(statePath(runDirFrom(process.env)));
       const report = {
         mode: ctx.config.mode,
         backend: choice.backend,
@@ -35,6 +39,7 @@ Examples:
         objects,
         drift: plan.drift,
         warnings: [...choice.warnings, ...plan.warnings],
+        daemon: daemon ? { ...daemon.state, alive: daemon.alive } : null,
       };
       if (opts.json) {
         printJson(report);
@@ -46,6 +51,7 @@ Examples:
         ...choice.evidence.map((e) => `          evidence: ${e}`),
         `config:   ${report.config ?? 'built-in defaults'}`,
         `state:    ${report.converged ? 'converged' : `DRIFTED (${plan.drift.length} difference(s); run tsfw reconcile)`}`,
+        ...(daemon ? formatDaemonState(daemon.state, daemon.alive) : []),
         '',
         ...objects.map((o) => {
           const mark = o.present ? 'ok     ' : 'MISSING';

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { createExecaRunner } from '../../exec/runner.js';
+import { createLogger } from '../../log/logger.js';
+import { startDaemon } from '../../reconcile/daemon.js';
+import { runDirFrom } from '../../reconcile/lock.js';
+import type { CommonOptions } from '../context.js';
+import { configOption } from '../options.js';
+
+/** `tsfw daemon`: converge, then keep converging on schedule, kernel events, SIGHUP and config changes. */
+export function registerDaemon(program: Command): void {
+  program
+    .command('daemon')
+    .description('keep the firewall converged: schedule, nft monitor events, SIGHUP / config file reload (systemd Type=notify)')
+    .addOption(configOption())
+    .addHelpText('after', `
+Runs in the foreground and logs JSON lines on stderr. SIGHUP re-reads the config and converges now
+(an invalid config is rejected and the last good one stays); SIGTERM stops, leaving the rules in
+place unless cleanupOnStop: true. State: $TSFW_RUN_DIR/state.json (default /run/tsfw), shown by
+tsfw status. See docs/daemon.md and systemd/tsfw.service.
+
+Examples:
+  tsfw daemon -c /etc/tsfw/config.yaml
+  systemctl reload tsfw        (sends SIGHUP)`)
+    .action(async (opts: CommonOptions) => {
+      const load = () => loadConfig({ flagPath: opts.config });
+      const first = load();
+      const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);
+      const daemon = await startDaemon({
+        load,
+        runner: createExecaRunner(),
+        log,
+        runDir: runDirFrom(process.env),
+        env: process.env,
+        followLogLevel: !opts.verbose,
+      });
+      await daemon.done;
+    });
+}

@@ -1,0 +1,276 @@
+import { existsSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { chooseBackend, createBackend } from '../backends/select.js';
+import type { Backend } from '../backends/types.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { ExecError } from '../exec/errors.js';
+import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
+import type { Logger } from '../log/logger.js';
+import { rulesetFor } from '../profiles/load.js';
+import { TokenBucket } from './bucket.js';
+import { converge } from './converge.js';
+import { ConfigKeeper } from './daemon-config.js';
+import { FightLog } from './drift.js';
+import { withLock } from './lock.js';
+import { createMonitor } from './monitor.js';
+import type { Monitor } from './monitor.js';
+import { createNotifier, watchdogMs } from './notify.js';
+import { createReconciler } from './reconciler.js';
+import type { PassOutcome, Trigger } from './reconciler.js';
+import { startSchedule } from './schedule.js';
+import type { Schedule } from './schedule.js';
+import { statusLine } from './state-format.js';
+import type { DaemonState } from './state-format.js';
+import { statePath, writeState } from './state.js';
+import { clearConfigError, initialState, recordConfigError, recordPass, recordStop, withFacts } from './state-tracker.js';
+import type { DaemonFacts } from './state-tracker.js';
+
+/**
+ * `tsfw daemon`: converge at start, then on every trigger (schedule, kernel events, SIGHUP, a
+ * config file change), one pass at a time under the lock shared with the CLI. Writes state.json
+ * after each pass and tells systemd. On SIGTERM/SIGINT the rules stay (a firewall must not open
+ * up because its manager stopped) unless `cleanupOnStop: true`.
+ */
+
+export interface DaemonOptions {
+  /** Re-reads and validates the config (loadConfig with the daemon's -c / environment). */
+  readonly load: () => LoadedConfig;
+  readonly runner: CommandRunner & ProcessSpawner;
+  readonly log: Logger;
+  readonly runDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Follow config.log.level on reload (false when the level was forced by --verbose). */
+  readonly followLogLevel?: boolean;
+}
+
+/** A started daemon. */
+export interface Daemon {
+  /** Settles when the daemon has stopped (SIGTERM/SIGINT or `stop`). */
+  readonly done: Promise<void>;
+  /** SIGHUP: re-read the config and converge now. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Errors that no retry can fix: missing binary, no kernel support, no privileges. */
+function isFatal(error: unknown): boolean {
+  return error instanceof ExecError && (error.kind === 'not-found' || error.kind === 'unsupported' || error.kind === 'permission');
+}
+
+/** Starts the daemon; resolves after the first pass (throws if that pass cannot ever work). */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { log, runner, env } = options;
+  const children = ['daemon', 'reconciler', 'monitor', 'schedule', 'notify'].map((component) => log.child({ component }));
+  const [dlog, rlog, mlog, slog, nlog] = children as [Logger, Logger, Logger, Logger, Logger];
+  const keeper = new ConfigKeeper(options.load);
+  const config = () => keeper.current().loaded.config;
+  const startedAt = Date.now();
+  const lockOptions = { runDir: options.runDir, onCompromised: (err: Error) => dlog.error({ err }, 'lock taken over while held') };
+
+  let backend: Backend = await buildBackend(config());
+  let backendKey = backendSettings(config());
+  const bucket = new TokenBucket(config().reconcile, Date.now());
+  const fights = new FightLog(fightWindow(config()));
+  const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
+  const stateFile = statePath(options.runDir);
+  let monitor: Monitor | undefined;
+  let monitorKey = '';
+  let schedule: Schedule | undefined;
+  let watcher: FSWatcher | undefined;
+  let watchTimer: NodeJS.Timeout | undefined;
+  let watchdogTimer: NodeJS.Timeout | undefined;
+  let stateWarned = false;
+  let stopping: Promise<void> | undefined;
+  let lastOutcome: PassOutcome | undefined;
+  let markDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    markDone = resolve;
+  });
+
+  async function buildBackend(c: Config): Promise<Backend> {
+    const choice = await chooseBackend(c, runner);
+    for (const warning of choice.warnings) dlog.warn({ backend: choice.backend }, warning);
+    dlog.info({ backend: choice.backend, reason: choice.reason, evidence: choice.evidence }, 'backend chosen');
+    return createBackend(choice.backend, c, runner);
+  }
+
+  const facts = (): DaemonFacts => ({
+    pid: process.pid,
+    startedAt,
+    config: keeper.current().loaded.source.exists ? keeper.current().loaded.source.path : null,
+    mode: config().mode,
+    backend: backend.name,
+    schedule: config().reconcile.schedule,
+    monitor: { enabled: monitor !== undefined, ...(monitor?.status() ?? { running: false, restarts: 0, lostEvents: 0 }) },
+    backoff: reconciler.backoff(),
+    bucket: bucket.snapshot(Date.now()),
+  });
+
+  const save = (next: DaemonState) => {
+    state = next;
+    try {
+      writeState(stateFile, state);
+    } catch (err) {
+      if (!stateWarned) dlog.warn({ err, path: stateFile }, 'cannot write the state file');
+      stateWarned = true;
+    }
+  };
+
+  const reconciler = createReconciler({
+    async target() {
+      // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
+      // converging): never undo an explicit apply because the watcher has not fired yet.
+      if (keeper.changedOnDisk()) await adoptReload('config', false);
+      return { backend, desired: keeper.current().desired };
+    },
+    withLock: (fn) => withLock(lockOptions, fn),
+    bucket,
+    fights,
+    now: () => Date.now(),
+    timers: globalThis,
+    log: rlog,
+    onPass(outcome) {
+      lastOutcome = outcome;
+      save(recordPass(state, outcome, facts(), Date.now()));
+      if (outcome.result !== 'error') notifier.passed(statusLine(state));
+    },
+  });
+  let state: DaemonState = initialState(facts(), Date.now());
+
+  /** Re-reads the config; a bad one is rejected with every problem logged. */
+  async function adoptReload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
+    const result = keeper.reload();
+    if (!result.ok) {
+      for (const problem of result.problems) dlog.error({ problem }, 'config reload rejected: keeping the last good config');
+      save(recordConfigError(state, result.problems, Date.now()));
+      return;
+    }
+    const next = result.current.loaded.config;
+    if (backendSettings(next) !== backendKey) {
+      dlog.warn({ from: backendKey, to: backendSettings(next) }, 'backend settings changed: objects of the old settings are left in place (see tsfw cleanup)');
+      backend = await buildBackend(next);
+      backendKey = backendSettings(next);
+    }
+    bucket.reconfigure(next.reconcile, Date.now());
+    fights.setWindow(fightWindow(next));
+    if (options.followLogLevel) for (const l of [log, ...children]) l.level = next.log.level;
+    await syncTriggers();
+    save(clearConfigError(withFacts(state, facts(), Date.now())));
+    dlog.info({ cause, mode: next.mode, backend: backend.name }, 'config reloaded');
+    if (trigger) reconciler.trigger({ cause });
+  }
+
+  /** Starts, restarts or stops the monitor and schedule to match the current config. */
+  async function syncTriggers(): Promise<void> {
+    const c = config();
+    const scope = eventScope(backend.name, c);
+    const key = scope && c.reconcile.watch ? scope.join(',') : '';
+    if (key !== monitorKey) {
+      await monitor?.stop();
+      monitor = undefined;
+      monitorKey = key;
+      if (scope && c.reconcile.watch) {
+        monitor = createMonitor({
+          spawner: runner,
+          scope: { tables: scope },
+          log: mlog,
+          timers: globalThis,
+          now: () => performance.now(),
+          onTrigger: (t: Trigger) => reconciler.trigger(t),
+        });
+        monitor.start();
+      }
+    }
+    if (schedule?.expression !== c.reconcile.schedule) {
+      await schedule?.stop();
+      schedule = stopping ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
+    }
+  }
+
+  const watchConfig = () => {
+    const path = keeper.current().loaded.source.path;
+    if (!existsSync(dirname(path))) return;
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name !== null && name !== basename(path)) return;
+        clearTimeout(watchTimer);
+        watchTimer = setTimeout(() => {
+          if (keeper.changedOnDisk()) void adoptReload('config', true);
+        }, 50);
+      });
+      watcher.on('error', (err) => dlog.warn({ err }, 'config watch failed: SIGHUP still reloads'));
+    } catch (err) {
+      dlog.warn({ err, path }, 'cannot watch the config file: SIGHUP still reloads');
+    }
+  };
+
+  const onHup = () => void adoptReload('sighup', true);
+  const onTerm = () => void stop();
+
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      watcher?.close();
+      clearTimeout(watchTimer);
+      clearInterval(watchdogTimer);
+      await schedule?.stop();
+      schedule = undefined;
+      await monitor?.stop();
+      await reconciler.stop();
+      if (config().cleanupOnStop) {
+        try {
+          const result = await withLock(lockOptions, () => converge(backend, rulesetFor(config(), 'off')));
+          dlog.warn({ actions: result.actions.length }, 'cleanupOnStop: removed tsfw objects');
+        } catch (err) {
+          dlog.error({ err }, 'cleanupOnStop failed');
+        }
+      } else {
+        dlog.info({}, 'stopping: rules stay in place (cleanupOnStop is false)');
+      }
+      save(recordStop(withFacts(state, facts(), Date.now()), Date.now()));
+      await notifier.stopping();
+      markDone();
+    })();
+    return stopping;
+  }
+
+  // Events first, so a change during the first pass is not missed; then the first pass.
+  await syncTriggers();
+  save(state);
+  reconciler.trigger({ cause: 'startup' });
+  await reconciler.idle();
+  if (lastOutcome?.result === 'error' && isFatal(lastOutcome.error)) {
+    await stop();
+    throw lastOutcome.error;
+  }
+  watchConfig();
+  process.on('SIGHUP', onHup);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  const wd = watchdogMs(env, process.pid);
+  // Only successful passes feed the watchdog, so a pass runs at least twice per period.
+  if (wd) watchdogTimer = setInterval(() => reconciler.trigger({ cause: 'watchdog' }), Math.max(500, wd / 2));
+  dlog.info({ backend: backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: monitor !== undefined }, 'daemon running');
+
+  return { done, reload: () => adoptReload('sighup', true), stop };
+}
+
+/** Tables whose nft monitor events can concern this backend; undefined when nft cannot see it. */
+function eventScope(backend: string, config: Config): string[] | undefined {
+  if (backend === 'nftables') return [`inet ${config.nftables.table}`];
+  if (backend === 'iptables-nft') return ['ip filter', 'ip nat', 'ip6 filter', 'ip6 nat'];
+  return undefined;
+}
+
+function backendSettings(config: Config): string {
+  return JSON.stringify({ backend: config.backend, nftables: config.nftables });
+}
+
+/** What keeps changing is judged over the time the bucket needs to refill completely. */
+function fightWindow(config: Config): number {
+  return Math.max(60_000, (config.reconcile.burst / config.reconcile.refillPerMinute) * 60_000);
+}
