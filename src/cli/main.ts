@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerCleanup, registerReconcile } from './commands/converge-commands.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExplain } from './commands/explain.js';
 import { registerRender } from './commands/render.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
@@ -29,6 +31,8 @@ Exit codes: 0 ok, 1 failure, 2 changed (--detailed-exitcode), 64 usage, 69 backe
   registerRender(program);
   registerCleanup(program);
   registerValidate(program);
+  registerDoctor(program, setExit);
+  registerExplain(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

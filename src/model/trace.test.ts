@@ -98,6 +98,7 @@ describe('tracePacket over the default profile', () => {
 
   it('rejects addresses that are not single hosts or mix families', () => {
     expect(() => trace('input', { src: '100.64.0.0/10', dst: '192.0.2.1' })).toThrow(TraceInputError);
+    expect(() => trace('input', { src: '1.2.3', dst: '192.0.2.1' })).toThrow(TraceInputError);
     expect(() => trace('input', { src: '192.0.2.2', dst: '2001:db8::1' })).toThrow(/same address family/);
   });
 });

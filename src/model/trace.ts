@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { parsePrefix, prefixContains } from './net.js';
 import type { ActionKind, CtState, Family, Hook, L4Proto, Match, Rule, Ruleset } from './types.js';
 
@@ -62,7 +63,8 @@ interface State {
 
 function addressFamily(label: string, text: string): Family {
   const parsed = parsePrefix(text);
-  if (typeof parsed === 'string' || parsed.len !== (parsed.family === 'ip' ? 32 : 128)) {
+  const dotted = !text.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(text);
+  if (typeof parsed === 'string' || dotted || parsed.len !== (parsed.family === 'ip' ? 32 : 128)) {
     throw new TraceInputError(`${label}: not a single IP address: ${text}`);
   }
   return parsed.family;

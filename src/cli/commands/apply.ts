@@ -4,6 +4,7 @@ import { saveMode } from '../../config/save.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
+import { guardLockout } from '../lockout-guard.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
@@ -14,6 +15,7 @@ interface ApplyOptions extends CommonOptions {
   readonly json?: boolean;
   readonly detailedExitcode?: boolean;
   readonly save: boolean;
+  readonly force?: boolean;
 }
 
 /** `tsfw apply`: converge now; with --mode, also record the mode so the daemon adopts it. */
@@ -28,6 +30,7 @@ export function registerApply(program: Command, setExit: (code: number) => void)
     .option('--json', 'print one JSON object (changed, mode, backend, actions, drift, durationMs)')
     .option('--detailed-exitcode', 'exit 2 when something changed (or would change)')
     .option('--no-save', 'with --mode: apply without recording the mode in the config file')
+    .option('--force', 'apply lockdown even from an SSH session it would not allow back in')
     .addHelpText('after', `
 Examples:
   tsfw apply                          converge to /etc/tsfw/config.yaml (or the defaults)
@@ -37,6 +40,7 @@ Examples:
     .action(async (opts: ApplyOptions) => {
       const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
       const ctx = createContext(opts, { allowMissing: saving });
+      if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
       const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.dryRun });
       const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun }), leftovers);

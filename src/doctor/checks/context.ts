@@ -1,0 +1,17 @@
+import type { Config } from '../../config/schema.js';
+import type { Ruleset } from '../../model/types.js';
+import type { DoctorFacts } from '../types.js';
+
+/** What every check reads: the gathered facts, the config and tsfw's desired ruleset. */
+export interface CheckInput {
+  readonly facts: DoctorFacts;
+  readonly config: Config;
+  readonly ruleset: Ruleset;
+}
+
+/** The YAML of a list under a key, exactly as the operator would paste it into the config. */
+export function yamlList(path: readonly string[], items: readonly (string | number)[]): string {
+  const lines = path.map((key, i) => `${'  '.repeat(i)}${key}:`);
+  const indent = '  '.repeat(path.length);
+  return [...lines, ...items.map((item) => `${indent}- ${item}`)].join('\n');
+}

@@ -1,0 +1,79 @@
+import type { Hook } from '../../model/types.js';
+import { foreignBaseChains, isXtablesTable } from '../parse-ruleset.js';
+import type { ForeignChain, ForeignTable } from '../parse-ruleset.js';
+import type { Check } from '../types.js';
+import { isUnreadable } from '../types.js';
+import type { CheckInput } from './context.js';
+import { evalForeignChain, familySees } from './foreign-eval.js';
+import type { Probe } from './probes.js';
+
+/** One other program's base chain that drops (or may drop) one of the probes. */
+export interface Blocked {
+  readonly where: string;
+  readonly probe: Probe;
+  readonly verdict: 'drop' | 'unknown';
+  readonly how: string;
+  readonly fix: string;
+}
+
+/** The command that adds the probe's accept to the admin's own chain (iptables for xtables tables). */
+function fixFor(table: ForeignTable, chain: ForeignChain, probe: Probe): string {
+  if (isXtablesTable(table)) {
+    const bin = table.family === 'ip6' ? 'ip6tables' : 'iptables';
+    return `${bin} -t ${table.name} -I ${chain.name} ${probe.ipt}`;
+  }
+  return `nft insert rule ${table.family} ${table.name} ${chain.name} ${probe.nft}`;
+}
+
+/** Every foreign base chain on the probes' hooks that drops them, best effort, nft and legacy. */
+export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocked[] | string {
+  const { ruleset, legacy } = input.facts;
+  if (isUnreadable(ruleset)) return ruleset.error;
+  const own = { family: 'inet', name: input.config.nftables.table };
+  const blocked: Blocked[] = [];
+  for (const chain of foreignBaseChains(ruleset, own)) {
+    const table = ruleset.tables.find((t) => t.family === chain.family && t.name === chain.table)!;
+    for (const probe of probes) {
+      if (chain.base?.hook !== probe.hook || chain.base.type === 'nat' || !familySees(chain.family, probe.packet.family)) continue;
+      const outcome = evalForeignChain(table, chain, probe.packet);
+      if (outcome.verdict === 'accept') continue;
+      blocked.push({
+        where: `table ${chain.family} ${chain.table} chain ${chain.name} (hook ${chain.base.hook}, priority ${chain.base.prio})`,
+        probe, verdict: outcome.verdict, how: outcome.how, fix: fixFor(table, chain, probe),
+      });
+    }
+  }
+  for (const table of legacy?.tables.filter((t) => t.name === 'filter') ?? []) {
+    for (const probe of probes) {
+      const builtin = probe.hook.toUpperCase();
+      if (table.chains.get(builtin) !== 'DROP' || probe.packet.family !== legacy?.family) continue;
+      blocked.push({
+        where: `iptables-legacy table filter chain ${builtin}`, probe, verdict: 'unknown',
+        how: 'policy DROP (legacy rules are not evaluated)', fix: `iptables-legacy -I ${builtin} ${probe.ipt}`,
+      });
+    }
+  }
+  return blocked;
+}
+
+/** Findings grouped per chain: `table inet admin chain input (...) drops X (policy drop), Y (...)`. */
+export function describeBlocked(blocked: readonly Blocked[]): { message: string; fix: string } {
+  const byWhere = new Map<string, Blocked[]>();
+  for (const b of blocked) byWhere.set(b.where, [...(byWhere.get(b.where) ?? []), b]);
+  const parts = [...byWhere].map(([where, list]) =>
+    `${where} ${list.some((b) => b.verdict === 'drop') ? 'drops' : 'may drop'} ${list.map((b) => `${b.probe.what} (${b.how})`).join(', ')}`);
+  const fixes = [...new Set(blocked.map((b) => b.fix))];
+  return { message: parts.join('; '), fix: fixes.join('\n') };
+}
+
+/** An accept in tsfw's table is not final: another table's base chain on the hook still drops. */
+export function checkForeignDrops(input: CheckInput, hook: Extract<Hook, 'input' | 'forward'>, probes: readonly Probe[]): Check {
+  const id = `other-tables-${hook}`;
+  const found = findBlocked(input, probes.filter((p) => p.hook === hook));
+  if (typeof found === 'string') return { id, status: 'warn', message: `could not read the ruleset to look for other tables' drops: ${found}`, fix: 'run tsfw doctor as root' };
+  if (found.length === 0) {
+    return { id, status: 'ok', message: `no base chain in another table drops what tsfw accepts on ${hook} (best effort: simple matches and policies)`, fix: null };
+  }
+  const { message, fix } = describeBlocked(found);
+  return { id, status: 'warn', message: `an nftables accept is not final across tables: ${message}`, fix };
+}

@@ -1,0 +1,67 @@
+import type { Check } from '../types.js';
+import { isUnreadable } from '../types.js';
+import type { CheckInput } from './context.js';
+import { hostInterfaces } from './probes.js';
+
+/** The sysctl keys doctor reads (relative to /proc/sys/net) for this config. */
+export function sysctlKeys(interfaces: readonly string[]): string[] {
+  return [
+    'ipv4/ip_forward',
+    'ipv6/conf/all/forwarding',
+    'ipv4/conf/all/rp_filter',
+    ...interfaces.map((i) => `ipv4/conf/${i}/rp_filter`),
+  ];
+}
+
+/** Interfaces whose reverse-path filter matters: the tunnel and the default-route interface. */
+export function rpFilterInterfaces(input: CheckInput): string[] {
+  const links = isUnreadable(input.facts.links) ? [] : input.facts.links;
+  const wan = hostInterfaces(input).wan;
+  return [...new Set([input.config.interface, wan])].filter((i) => links.includes(i));
+}
+
+/** Forwarding must be on for subnet routes and exit nodes (the forward and nat chains). */
+export function checkForwarding(input: CheckInput): Check {
+  const id = 'forwarding';
+  const routing = input.ruleset.chains.some((c) => c.hook === 'forward');
+  if (!routing) return { id, status: 'ok', message: 'no forward chain configured: forwarding not needed', fix: null };
+  const wanted: { path: string; key: string }[] = [];
+  if (input.config.families.includes('ip')) wanted.push({ path: 'ipv4/ip_forward', key: 'net.ipv4.ip_forward' });
+  if (input.config.families.includes('ip6')) wanted.push({ path: 'ipv6/conf/all/forwarding', key: 'net.ipv6.conf.all.forwarding' });
+  const off = wanted.filter((w) => input.facts.sysctl[w.path]?.trim() !== '1');
+  if (off.length === 0) return { id, status: 'ok', message: `forwarding is on (${wanted.map((w) => w.key).join(', ')})`, fix: null };
+  const snat = input.config.snat ? ' and SNAT is on' : '';
+  const values = off.map((w) => `${w.key}=${input.facts.sysctl[w.path]?.trim() ?? 'unreadable'}`);
+  return {
+    id,
+    status: 'warn',
+    message: `${values.join(', ')}: subnet routes and exit-node traffic will not be forwarded (tsfw's forward chain is configured${snat}); ignore if this host does not route`,
+    fix: `sysctl -w ${off.map((w) => `${w.key}=1`).join(' ')} && printf '${off.map((w) => `${w.key} = 1\\n`).join('')}' > /etc/sysctl.d/99-tailscale.conf`,
+  };
+}
+
+/** Strict reverse-path filtering drops asymmetric subnet-route and exit-node traffic. */
+export function checkRpFilter(input: CheckInput): Check {
+  const id = 'rp-filter';
+  if (!input.config.families.includes('ip') || !input.ruleset.chains.some((c) => c.hook === 'forward')) {
+    return { id, status: 'ok', message: 'not routing IPv4: rp_filter not relevant', fix: null };
+  }
+  const all = Number(input.facts.sysctl['ipv4/conf/all/rp_filter'] ?? 0);
+  const strict: string[] = [];
+  for (const iface of rpFilterInterfaces(input)) {
+    const own = Number(input.facts.sysctl[`ipv4/conf/${iface}/rp_filter`] ?? 0);
+    // The kernel uses the larger of conf.all and conf.<iface>.
+    if (Math.max(all, own) === 1) strict.push(iface);
+  }
+  if (strict.length === 0) return { id, status: 'ok', message: 'rp_filter is off or loose on the tunnel and default-route interfaces', fix: null };
+  const fix = [
+    ...(all === 1 ? ['net.ipv4.conf.all.rp_filter=2'] : []),
+    ...strict.map((i) => `net.ipv4.conf.${i}.rp_filter=2`),
+  ];
+  return {
+    id,
+    status: 'warn',
+    message: `strict rp_filter on ${strict.join(', ')}: asymmetric subnet-route and exit-node traffic is dropped before tsfw's rules see it`,
+    fix: `sysctl -w ${fix.join(' ')}`,
+  };
+}

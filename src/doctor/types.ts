@@ -1,0 +1,60 @@
+import type { BackendName, ConcreteBackend } from '../config/schema.js';
+import type { IptablesDump } from './parse-iptables.js';
+import type { HostAddress, HostRoute } from './parse-ip.js';
+import type { NftRuleset } from './parse-ruleset.js';
+
+/**
+ * Doctor works in three steps: gather facts (effectful, facts.ts), evaluate checks (pure, one
+ * file per topic under checks/), print. The facts are plain data, so every check is a unit test
+ * away from a captured host.
+ */
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One finding: a one-line message and, unless ok, the exact fix (a command or config snippet). */
+export interface Check {
+  readonly id: string;
+  readonly status: CheckStatus;
+  readonly message: string;
+  readonly fix: string | null;
+}
+
+/** A probed program: its first output line, or why it could not run. */
+export interface ToolFact {
+  readonly binary: string;
+  readonly available: boolean;
+  /** `nft --version` / `iptables --version` first line. */
+  readonly output?: string;
+  readonly error?: string;
+}
+
+/** Something that could not be read; checks that need it say so instead of guessing. */
+export interface Unreadable {
+  readonly error: string;
+}
+
+export interface DoctorFacts {
+  readonly configuredBackend: BackendName;
+  /** What `auto` resolved to (or the configured backend). */
+  readonly backend: ConcreteBackend;
+  readonly tools: readonly ToolFact[];
+  /** `nft -c -j -f -` of what apply would write; undefined when not applicable. */
+  readonly checkTransaction?: { readonly ok: boolean; readonly detail: string };
+  /** `nft -j list ruleset`, every table (tsfw's included). */
+  readonly ruleset: NftRuleset | Unreadable;
+  /** iptables-legacy-save, when legacy tables exist (they are invisible to nft). */
+  readonly legacy?: IptablesDump;
+  /** Cheap CLI probes: firewall-cmd --state, ufw status (first line), when installed. */
+  readonly clis: Readonly<Record<string, string>>;
+  readonly addresses: readonly HostAddress[] | Unreadable;
+  /** Names of every link (with or without addresses). */
+  readonly links: readonly string[] | Unreadable;
+  readonly routes: readonly HostRoute[] | Unreadable;
+  /** /proc/sys/net values by path relative to /proc/sys/net (e.g. `ipv4/ip_forward`). */
+  readonly sysctl: Readonly<Record<string, string | undefined>>;
+}
+
+/** Narrowing helper for the `X | Unreadable` facts. */
+export function isUnreadable(value: unknown): value is Unreadable {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && 'error' in value;
+}
