@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { badConfigs } from '../helpers/bad-configs.js';
+import { createNetns } from '../helpers/netns.js';
+import type { Netns } from '../helpers/netns.js';
+
+/**
+ * The built CLI refuses every malformed config: exit 78, at most 6 stderr lines naming the key, no
+ * stack trace, and the namespace's ruleset (with someone else's tables in it) byte-identical.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSFW = `${ROOT}bin/tsfw`;
+
+/** Someone else's firewall, which a refused config must leave exactly as it is. */
+const FOREIGN_RULESET = `table inet admin {
+  set trusted { type ipv4_addr; elements = { 192.0.2.10, 192.0.2.11 }; }
+  chain input { type filter hook input priority 0; policy accept; ip saddr @trusted tcp dport 22 counter accept; }
+}
+table ip nat {
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "wan0" masquerade; }
+}
+`;
+
+const corpus = badConfigs();
+
+describe('CLI on the malformed-config corpus', () => {
+  let ns: Netns;
+  let before: string;
+
+  const tsfw = async (args: readonly string[], env: Record<string, string> = {}) => {
+    const r = await execa('ip', ['netns', 'exec', ns.name, 'node', TSFW, ...args], {
+      reject: false,
+      env: { LC_ALL: 'C', TSFW_CONFIG: '', ...env },
+      extendEnv: false,
+    });
+    return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+
+  beforeAll(async () => {
+    const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, reject: false });
+    // Type errors elsewhere still emit; the test needs the compiled CLI.
+    expect(existsSync(`${ROOT}dist/cli/main.js`), build.stdout).toBe(true);
+    ns = await createNetns('tsfwc');
+    await ns.exec('nft', ['-f', '-'], { input: FOREIGN_RULESET });
+    before = await ns.sh('nft list ruleset');
+    expect(before).toContain('table inet admin');
+  }, 120_000);
+
+  afterAll(async () => {
+    await ns?.destroy();
+  });
+
+  /** Exit 78, ≤ 6 lines, no stack, every line "tsfw: config: PATH: <matches>", ruleset untouched. */
+  async function expectRefused(args: readonly string[], path: string, pattern: RegExp, env: Record<string, string> = {}) {
+    const r = await tsfw(args, { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env });
+    const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+    expect(r.code, r.stderr).toBe(78);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(6);
+    expect(r.stderr).not.toMatch(/^ {4}at /m);
+    for (const line of lines) {
+      const prefix = `tsfw: config: ${path}: `;
+      expect(line.startsWith(prefix), line).toBe(true);
+      expect(line.slice(prefix.length)).toMatch(pattern);
+    }
+    expect(r.stdout).toBe('');
+    expect(await ns.sh('nft list ruleset')).toBe(before);
+  }
+
+  it.concurrent.each(corpus.map((c) => [c.file, c] as const))('apply -c %s: exit 78, key named, ruleset unchanged', async (_file, c) => {
+    await expectRefused(['apply', '-c', c.path], c.path, c.expect);
+  });
+
+  it.concurrent.each(corpus.map((c) => [c.file, c] as const))('validate -c %s: exit 78 likewise', async (_file, c) => {
+    await expectRefused(['validate', '-c', c.path], c.path, c.expect);
+  });
+
+  it('a bad file named by $TSFW_CONFIG is refused the same way', async () => {
+    const c = corpus.find((x) => x.file === 'cidr-host-bits.yaml')!;
+    await expectRefused(['apply'], c.path, c.expect, { TSFW_CONFIG: c.path });
+  });
+
+  it('a missing -c file: exit 78, one line naming the file', async () => {
+    const missing = `${ROOT}test/fixtures/bad-configs/does-not-exist.yaml`;
+    await expectRefused(['apply', '-c', missing], missing, /^no such file \(named by -c\)$/);
+    await expectRefused(['validate', '-c', missing], missing, /^no such file \(named by -c\)$/);
+  });
+
+  it('--mode sideways is a usage error: exit 64, nothing applied', async () => {
+    const r = await tsfw(['apply', '--mode', 'sideways'], { PATH: process.env.PATH ?? '/usr/bin:/bin' });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/sideways/);
+    expect(r.stderr).not.toMatch(/^ {4}at /m);
+    expect(await ns.sh('nft list ruleset')).toBe(before);
+  });
+});
