@@ -39,6 +39,10 @@ const pureFiles = [
   'src/backends/iptables/detect.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/bucket.ts',
+  'src/reconcile/coalesce.ts',
+  'src/reconcile/monitor-events.ts',
+  'src/reconcile/state-format.ts',
+  'src/reconcile/state-tracker.ts',
   'src/ownership.ts',
 ];
 

@@ -5,6 +5,7 @@ import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
 import { guardLockout } from '../lockout-guard.js';
+import { lockForWrite } from '../lock.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
@@ -42,6 +43,7 @@ Examples:
       const ctx = createContext(opts, { allowMissing: saving });
       if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
+      if (!opts.dryRun) await lockForWrite();
       const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.dryRun });
       const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun }), leftovers);
       let saved: { path: string; changed: boolean } | undefined;

@@ -3,6 +3,7 @@ import { removeLeftovers, withLeftovers } from '../../backends/leftovers.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
+import { lockForWrite } from '../lock.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
@@ -31,6 +32,7 @@ Examples:
     .action(async (opts: ReconcileOptions) => {
       const ctx = createContext(opts);
       const { backend, choice } = await resolveBackend(ctx);
+      if (!opts.check) await lockForWrite();
       const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.check });
       const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.check }), leftovers);
       if (opts.json) printJson(resultJson(result, choice));
@@ -59,6 +61,7 @@ Examples:
   tsfw cleanup --all-backends   nftables, iptables-nft and iptables-legacy (missing tools are skipped)`)
     .action(async (opts: CleanupOptions) => {
       const ctx = createContext(opts);
+      await lockForWrite();
       if (opts.allBackends) {
         const report = await cleanupAllBackends(ctx.config, ctx.runner);
         if (opts.json) printJson(report);
