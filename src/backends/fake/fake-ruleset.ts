@@ -6,12 +6,14 @@ import type { NftBaseSpec, NftExpr } from '../nftables/json.js';
  * transaction can work on a copy and be dropped whole when one command is invalid.
  */
 
+/** A rule as the kernel keeps it: its handle, statements and comment. */
 export interface FakeRule {
   readonly handle: number;
   readonly expr: readonly NftExpr[];
   readonly comment?: string;
 }
 
+/** A chain; `base` is set for chains registered at a hook. */
 export interface FakeChain {
   readonly name: string;
   readonly handle: number;
@@ -19,6 +21,7 @@ export interface FakeChain {
   rules: FakeRule[];
 }
 
+/** A named set; tsfw never creates one, so sets only appear as the admin's objects. */
 export interface FakeSet {
   readonly name: string;
   readonly handle: number;
@@ -26,6 +29,7 @@ export interface FakeSet {
   readonly spec: Readonly<Record<string, unknown>>;
 }
 
+/** One table of one family, with its objects in creation order. */
 export interface FakeTable {
   readonly family: string;
   readonly name: string;
@@ -37,6 +41,7 @@ export interface FakeTable {
   nextHandle: number;
 }
 
+/** Everything in the fake network namespace. */
 export interface FakeRuleset {
   tables: FakeTable[];
   nextTableHandle: number;
@@ -70,16 +75,19 @@ const MASQUERADE_HOOKS = new Set(['postrouting']);
 /** Deepest jump nesting the kernel allows before refusing (NFT_JUMP_STACK_SIZE). */
 const MAX_JUMP_DEPTH = 16;
 
+/** The table, or undefined. */
 export function findTable(state: FakeRuleset, family: string, name: string): FakeTable | undefined {
   return state.tables.find((t) => t.family === family && t.name === name);
 }
 
+/** The table, or the kernel's ENOENT. */
 export function requireTable(state: FakeRuleset, family: string, name: string): FakeTable {
   const table = findTable(state, family, name);
   if (!table) throw new FakeNftError('No such file or directory', `table ${family} ${name}`);
   return table;
 }
 
+/** The chain, or the kernel's ENOENT. */
 export function requireChain(table: FakeTable, name: string): FakeChain {
   const chain = table.chains.find((c) => c.name === name);
   if (!chain) throw new FakeNftError('No such file or directory', `chain ${table.family} ${table.name} ${name}`);
