@@ -17,6 +17,12 @@ import type { Netns } from '../helpers/netns.js';
  * Ansible's own state) is in a temp directory; the service is not managed (no systemd here).
  */
 
+/** Every key path of a plain-object tree ("cgnat.mode", ...), sorted; arrays are leaves. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => [`${prefix}${key}`, ...keyPaths(child, `${prefix}${key}.`)]).sort();
+}
+
 const RECONCILE_TASK = 'Reconcile netfilter rules with tsfw';
 const SHIPPED_UNIT = join(REPO_ROOT, 'systemd', 'tsfw.service');
 const ansible = await ensureAnsiblePlaybook();
@@ -90,8 +96,11 @@ suite(title, { timeout: 240_000 }, () => {
     expect(changedTasks(run)).toEqual(expect.arrayContaining(['Install the tsfw config', 'Copy tsfw.service', RECONCILE_TASK]));
     expect(run.tasks.get(RECONCILE_TASK)).toEqual(['changed']);
 
-    // The role's defaults are tsfw's defaults: the file parses to exactly the embedded config.
-    expect(Config.parse(parse(readFileSync(configPath, 'utf8')))).toEqual(Config.parse({}));
+    // The role writes every config key, and its defaults are tsfw's: the file parses to exactly
+    // the embedded config.
+    const written: unknown = parse(readFileSync(configPath, 'utf8'));
+    expect(keyPaths(written)).toEqual(keyPaths(Config.parse({})));
+    expect(Config.parse(written)).toEqual(Config.parse({}));
     expect(readFileSync(join(unitDir, 'tsfw.service'), 'utf8')).toBe(readFileSync(SHIPPED_UNIT, 'utf8'));
     const dropIn = readFileSync(join(unitDir, 'tsfw.service.d', 'ansible.conf'), 'utf8');
     expect(dropIn).toContain(`ExecStart=${process.execPath} ${TSFW_BIN} daemon -c ${configPath}\n`);
