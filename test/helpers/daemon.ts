@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import type { ResultPromise } from 'execa';
+import { createBackend } from '../../src/backends/select.js';
+import { parseConfigText } from '../../src/config/parse.js';
+import type { Config } from '../../src/config/schema.js';
+import { rulesetFor } from '../../src/profiles/load.js';
+import type { DaemonState } from '../../src/reconcile/state-format.js';
+import { TSFW_BIN } from './cli.js';
+import type { Netns } from './netns.js';
+
+/**
+ * `tsfw daemon` as a real process inside a test namespace (the built CLI: run
+ * `npx tsc -p tsconfig.build.json` first), with its own run directory for the lock and
+ * state.json, its JSON log lines collected, and helpers to wait on them.
+ */
+
+export interface DaemonProcess {
+  readonly pid: number;
+  readonly runDir: string;
+  /** Every JSON log line so far. */
+  readonly logs: Record<string, unknown>[];
+  readonly exited: Promise<number | undefined>;
+  state(): DaemonState | undefined;
+  waitFor<T>(what: string, probe: () => T | undefined | false, ms?: number): Promise<T>;
+  /** Sends a signal and (for TERM/INT) waits for the exit status. */
+  signal(name: NodeJS.Signals): void;
+  stop(): Promise<number | undefined>;
+}
+
+/** Environment for CLI runs that share the daemon's lock and state. */
+export function cliEnv(runDir: string): Record<string, string> {
+  return { TSFW_RUN_DIR: runDir, TSFW_NO_BUNDLE: '1' };
+}
+
+/** Starts the daemon and waits until its first pass has succeeded (state.json `ready`). */
+export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
+  const runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
+  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, 'daemon', '-c', configPath], {
+    reject: false,
+    buffer: false,
+    env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...cliEnv(runDir), ...env },
+  });
+  const logs: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  if (child.stderr) {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        raw.push(line);
+      }
+    });
+  }
+  const exited = child.then((r) => r.exitCode);
+  let exitCode: number | undefined | null = null;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  const state = (): DaemonState | undefined => {
+    try {
+      return JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as DaemonState;
+    } catch {
+      return undefined;
+    }
+  };
+  const waitFor = async <T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<T> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined && value !== false) return value;
+      if (exitCode !== null) throw new Error(`daemon exited (${exitCode}) while waiting for ${what}\n${raw.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${raw.join('\n')}\n${logs.slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const daemon: DaemonProcess = {
+    pid: child.pid!,
+    runDir,
+    logs,
+    exited,
+    state,
+    waitFor,
+    signal: (name) => void child.kill(name),
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      rmSync(runDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+  await waitFor('the first successful pass', () => state()?.ready, 30_000);
+  return daemon;
+}
+
+/** The config object the daemon reads from this YAML (for the in-process observer). */
+export function configOf(yamlText: string): Config {
+  return parseConfigText(yamlText, 'test').config;
+}
+
+/** Observe + plan with the in-process backend: true when nothing differs from `config`. */
+export async function isConverged(ns: Netns, config: Config): Promise<boolean> {
+  const backend = createBackend(config.backend === 'auto' ? 'nftables' : config.backend, config, ns.runner);
+  const plan = backend.plan(rulesetFor(config), await backend.observe());
+  return plan.actions.length === 0;
+}
+
+/** nft's listing of tsfw's table without handles and counters, for exact comparisons. */
+export async function tableText(ns: Netns, table = 'tsfw'): Promise<string> {
+  const r = await ns.exec('nft', ['list', 'table', 'inet', table], { reject: false });
+  if (r.exitCode !== 0) return '<absent>';
+  return r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/ # handle \d+/g, '');
+}
+
+/** Median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
