@@ -3,6 +3,7 @@ import { registerApply } from './commands/apply.js';
 import { registerCleanup, registerReconcile } from './commands/converge-commands.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExplain } from './commands/explain.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerRender } from './commands/render.js';
 import { registerStatus } from './commands/status.js';
@@ -34,6 +35,7 @@ Exit codes: 0 ok, 1 failure, 2 changed (--detailed-exitcode), 64 usage, 69 backe
   registerValidate(program);
   registerDoctor(program, setExit);
   registerExplain(program);
+  registerMetrics(program);
   registerDaemon(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -18,3 +18,13 @@ describe('parseLoopbackListen', () => {
     expect(parseLoopbackListen('::1:9101')).toMatch(/must be/);
   });
 });
+
+describe('config metrics keys', () => {
+  it('rejects a non-loopback listener and a relative textfile, naming the key', async () => {
+    const { parseConfigText } = await import('./parse.js');
+    expect(() => parseConfigText('metrics: { listen: "0.0.0.0:9101" }', 'c')).toThrow(/metrics\.listen: 0\.0\.0\.0 is not a loopback/);
+    expect(() => parseConfigText('metrics: { textfile: tsfw.prom }', 'c')).toThrow(/metrics\.textfile/);
+    expect(parseConfigText('metrics: { listen: "127.0.0.1:9101", textfile: /var/lib/node_exporter/tsfw.prom }', 'c').config.metrics)
+      .toEqual({ listen: '127.0.0.1:9101', textfile: '/var/lib/node_exporter/tsfw.prom' });
+  });
+});
