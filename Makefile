@@ -4,7 +4,7 @@ NPM ?= npm
 APT_PACKAGES := nftables iptables iproute2 iputils-ping
 NODE_STAMP := node_modules/.install-stamp
 
-.PHONY: all deps apt-deps build lint typecheck unit e2e test demo clean
+.PHONY: all deps apt-deps build lint typecheck unit e2e test demo clean image-test
 
 all: build
 
@@ -48,6 +48,14 @@ test: deps lint typecheck build
 
 demo: deps build
 	./scripts/demo.sh
+
+# Container image: build it and prove it in a namespace (not in `make test`: the base image needs
+# a container registry). Installs buildah from apt when no engine is present.
+image-test: deps build
+	@command -v podman >/dev/null 2>&1 || command -v buildah >/dev/null 2>&1 || docker info >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq buildah; }
+	./scripts/test-image.sh
 
 clean:
 	rm -rf dist node_modules
