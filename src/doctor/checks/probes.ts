@@ -33,8 +33,8 @@ export function acceptedProbes(input: CheckInput): Probe[] {
   const { wan, lan } = hostInterfaces(input);
   const port = input.config.ports[0];
   const candidates: Probe[] = [
-    { hook: 'input', what: `tailnet traffic in on ${tun}`, packet: { family: 'ip', iif: tun, src: '100.100.100.100', dst: '100.100.100.1', proto: 'tcp', dport: 22 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
-    { hook: 'input', what: `IPv6 tailnet traffic in on ${tun}`, packet: { family: 'ip6', iif: tun, src: '2001:db8:100::100', dst: '2001:db8:100::1', proto: 'tcp', dport: 22 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
+    { hook: 'input', what: `tailnet traffic in on ${tun}`, packet: { family: 'ip', iif: tun, src: '100.100.100.100', dst: '100.100.100.1', proto: 'tcp', dport: 61000 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
+    { hook: 'input', what: `IPv6 tailnet traffic in on ${tun}`, packet: { family: 'ip6', iif: tun, src: '2001:db8:100::100', dst: '2001:db8:100::1', proto: 'tcp', dport: 61000 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
     ...(port === undefined ? [] : [{ hook: 'input' as const, what: `the WireGuard port ${port}/udp on ${wan}`, packet: { family: 'ip' as const, iif: wan, src: '203.0.113.7', dst: '198.51.100.1', proto: 'udp' as const, sport: 50000, dport: port }, nft: `udp dport ${port} accept`, ipt: `-p udp --dport ${port} -j ACCEPT` }]),
     { hook: 'forward', what: `traffic routed from ${tun} to ${lan}`, packet: { family: 'ip', iif: tun, oif: lan, src: '100.100.100.100', dst: '192.0.2.10', proto: 'tcp', dport: 443 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
     { hook: 'forward', what: `traffic routed from ${lan} into ${tun}`, packet: { family: 'ip', iif: lan, oif: tun, src: '192.0.2.10', dst: '100.100.100.100', proto: 'tcp', sport: 443, dport: 40000, ctState: 'established' }, nft: `oifname "${tun}" accept`, ipt: `-o ${tun} -j ACCEPT` },
