@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -58,15 +58,14 @@ export async function acquireLock(options: LockOptions): Promise<Release> {
     try {
       const release = await lockfile.lock(target, {
         realpath: false,
+        fs: ownerRecordingFs(),
         lockfilePath: lockPath,
         stale: STALE_MS,
         update: UPDATE_MS,
         retries: 0,
         onCompromised: options.onCompromised ?? (() => undefined),
       });
-      writeFileSync(join(lockPath, 'owner'), JSON.stringify({ pid: process.pid, pidns: pidNamespace() } satisfies Owner));
       return async () => {
-        rmSync(join(lockPath, 'owner'), { force: true });
         await release().catch(() => undefined);
       };
     } catch (error) {
@@ -98,6 +97,39 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
   } finally {
     await release();
   }
+}
+
+/**
+ * proper-lockfile's file system, with the lock directory created already holding its owner record
+ * (built under a temporary name, then renamed into place: atomic, and fails if a lock exists), so
+ * there is no moment at which a killed holder leaves a lock that does not name it.
+ */
+function ownerRecordingFs() {
+  const owner = JSON.stringify({ pid: process.pid, pidns: pidNamespace() } satisfies Owner);
+  return {
+    ...fs,
+    mkdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
+      const temp = `${path}.new-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      try {
+        mkdirSync(temp);
+        writeFileSync(join(temp, 'owner'), owner);
+        renameSync(temp, path);
+        callback(null);
+      } catch (error) {
+        rmSync(temp, { recursive: true, force: true });
+        const code = (error as NodeJS.ErrnoException).code;
+        callback(code === 'ENOTEMPTY' || code === 'EEXIST' ? Object.assign(new Error(`${path} exists`), { code: 'EEXIST' }) : (error as NodeJS.ErrnoException));
+      }
+    },
+    rmdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
+      rmSync(join(path, 'owner'), { force: true });
+      fs.rmdir(path, callback);
+    },
+    rmdirSync(path: string) {
+      rmSync(join(path, 'owner'), { force: true });
+      fs.rmdirSync(path);
+    },
+  };
 }
 
 function pidNamespace(): string {

@@ -131,7 +131,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       enterBackoff(objects);
       return;
     }
-    deps.fights.record(outcome.at, objects);
+    // Only drift someone else caused counts as a fight; start-up and reloads are the admin's.
+    if (!ADMIN_CAUSES.has(trigger.cause)) deps.fights.record(outcome.at, objects);
     deps.log.warn({
       ...base,
       drift: driftDetails(result.drift),

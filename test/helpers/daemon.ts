@@ -108,11 +108,15 @@ export async function isConverged(ns: Netns, config: Config): Promise<boolean> {
   return plan.actions.length === 0;
 }
 
-/** nft's listing of tsfw's table without handles and counters, for exact comparisons. */
+/** nft's listing of tsfw's table without handles and counters, chains sorted, for exact comparisons. */
 export async function tableText(ns: Netns, table = 'tsfw'): Promise<string> {
   const r = await ns.exec('nft', ['list', 'table', 'inet', table], { reject: false });
   if (r.exitCode !== 0) return '<absent>';
-  return r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/ # handle \d+/g, '');
+  const text = r.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/ # handle \d+/g, '');
+  // Chains are listed in creation order, which a repair changes and which means nothing; rules
+  // keep their order inside each chain.
+  const chains = (text.match(/\tchain [^\n]+ \{\n[\s\S]*?\n\t\}/g) ?? []).sort();
+  return `${text.split('\n', 1)[0]}\n${chains.join('\n\n')}\n}`;
 }
 
 /** Median of a list of numbers. */
