@@ -1,32 +1,42 @@
 # tsfw: `make demo` runs the main job in a throwaway namespace router; `make test` runs everything.
 SHELL := /bin/bash
 NPM ?= npm
-APT_PACKAGES := nftables iptables iproute2 iputils-ping
 NODE_STAMP := node_modules/.install-stamp
 
-.PHONY: all deps apt-deps build lint typecheck unit e2e test demo clean image-test
+.PHONY: all deps apt-deps test-apt-deps build lint typecheck unit e2e test demo clean image-test
 
 all: build
 
 # npm packages, reinstalled only when package.json / the lock changes.
 $(NODE_STAMP): package.json $(wildcard package-lock.json)
-	# npm install, not npm ci: npm 11 rejects its own lock for optional platform packages (rollup).
+	@# npm install, not npm ci: npm 11 rejects its own lock for optional platform packages (rollup).
 	$(NPM) install --no-audit --no-fund
 	@touch $@
 
 deps: $(NODE_STAMP) apt-deps
 
-# Kernel-facing tools, installed through apt-get only when a binary is missing.
-apt-deps:
+# Kernel-facing tools (binary:package), installed through apt-get only when a binary is missing.
+# The test suite also drives the real ansible-playbook and checks the unit with systemd-analyze.
+CORE_BINS := nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping
+TEST_BINS := $(CORE_BINS) ansible-playbook:ansible-core systemd-analyze:systemd
+
+define apt_install_missing
 	@missing=""; \
-	for bin in nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping ansible-playbook:ansible-core; do \
+	for bin in $(1); do \
 	  command -v "$${bin%%:*}" >/dev/null 2>&1 || missing="$$missing $${bin##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+apt-deps:
+	$(call apt_install_missing,$(CORE_BINS))
+
+test-apt-deps:
+	$(call apt_install_missing,$(TEST_BINS))
 
 build: $(NODE_STAMP)
 	npx tsc -p tsconfig.build.json
@@ -44,7 +54,7 @@ unit: $(NODE_STAMP)
 e2e: deps build
 	npx vitest run --project e2e
 
-test: deps lint typecheck build
+test: deps test-apt-deps lint typecheck build
 	npx vitest run $(VITEST_ARGS)
 
 demo: deps build
