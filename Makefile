@@ -4,6 +4,7 @@ NPM ?= npm
 NODE_STAMP := node_modules/.install-stamp
 
 .PHONY: all deps apt-deps test-apt-deps build lint typecheck unit e2e test demo clean image-test
+.PHONY: bench bench-startup bench-apply bench-scale bench-repair bench-soak reliability
 
 all: build
 
@@ -67,6 +68,17 @@ image-test: deps build
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq buildah; }
 	./scripts/test-image.sh
+
+# Benchmarks (docs/PERFORMANCE.md): each prints its figures and writes bench/results/NAME.json.
+# `make bench` runs all but the 10-minute soak; BENCH_ARGS passes options (e.g. --runs 10).
+bench: bench-startup bench-apply bench-scale bench-repair
+
+bench-startup bench-apply bench-scale bench-repair bench-soak: bench-%: deps build
+	node bench/$*.mjs $(BENCH_ARGS)
+
+# The long reliability suite (docs/RELIABILITY.md); its CI-sized part runs in `make test`.
+reliability: deps build
+	npx vitest run -c vitest.reliability.config.ts $(VITEST_ARGS)
 
 clean:
 	rm -rf dist node_modules
