@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { createExecaRunner } from '../../exec/runner.js';
 import { createLogger } from '../../log/logger.js';
-import { startDaemon } from '../../reconcile/daemon.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
@@ -23,6 +22,8 @@ Examples:
   tsfw daemon -c /etc/tsfw/config.yaml
   systemctl reload tsfw        (sends SIGHUP)`)
     .action(async (opts: CommonOptions) => {
+      // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
+      const { startDaemon } = await import('../../reconcile/daemon.js');
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { gatherFacts } from '../../doctor/facts.js';
-import { doctorExitCode, runChecks } from '../../doctor/run.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
@@ -22,6 +20,8 @@ Examples:
   tsfw doctor
   tsfw doctor --json | jq '.checks[] | select(.status != "ok")'`)
     .action(async (opts: CommonOptions & { json?: boolean }) => {
+      // Loaded on use, so other commands start without the doctor's modules.
+      const [{ gatherFacts }, { doctorExitCode, runChecks }] = await Promise.all([import('../../doctor/facts.js'), import('../../doctor/run.js')]);
       const ctx = createContext(opts);
       const ruleset = rulesetFor(ctx.config);
       const checks = runChecks({ facts: await gatherFacts(ctx.config, ruleset, ctx.runner), config: ctx.config, ruleset });

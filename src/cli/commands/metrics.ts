@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createMetrics, observeRuleCounters } from '../../metrics/registry.js';
-import { writeTextfile } from '../../metrics/textfile.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { createContext, resolveBackend } from '../context.js';
 import type { CommonOptions } from '../context.js';
@@ -20,6 +18,11 @@ Examples:
   tsfw metrics | grep tsfw_rule_packets_total
   tsfw metrics --textfile /var/lib/prometheus/node-exporter/tsfw.prom`)
     .action(async (opts: CommonOptions & { textfile?: string }) => {
+      // prom-client is loaded only by the command that needs it (start-up time of the others).
+      const [{ createMetrics, observeRuleCounters }, { writeTextfile }] = await Promise.all([
+        import('../../metrics/registry.js'),
+        import('../../metrics/textfile.js'),
+      ]);
       const ctx = createContext(opts);
       const { backend } = await resolveBackend(ctx);
       const metrics = createMetrics();
