@@ -88,13 +88,27 @@ export async function snapshot(ns: Netns, table = 'tsfw'): Promise<Snapshot> {
   return { foreign: foreign.join('\n'), owned: ownedText };
 }
 
-/** iptables-save of one flavour without tsfw's lines and without counters and comments lines. */
+const BUILTIN = /^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ACCEPT \[0:0\]$/;
+
+/**
+ * iptables-save of one flavour without tsfw's lines, comment lines and counters. A table holding
+ * nothing but empty built-in chains with policy ACCEPT is left out: iptables-nft creates such a
+ * table when tsfw first writes a chain into it, and it filters exactly like no table at all.
+ */
 export async function iptablesForeign(ns: Netns, save: string): Promise<string> {
   const { stdout } = await ns.exec(save, []);
-  return stdout
+  const lines = stdout
     .split('\n')
-    .filter((l) => !l.startsWith('#') && !/ts-|tsfw:/.test(l))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'))
+    .filter((l) => l && !l.startsWith('#') && !/ts-|tsfw:/.test(l))
+    .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'));
+  const blocks: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith('*')) blocks.push([line]);
+    else blocks.at(-1)?.push(line);
+  }
+  return blocks
+    .filter((b) => !b.slice(1, -1).every((l) => BUILTIN.test(l)))
+    .map((b) => b.join('\n'))
     .join('\n');
 }
 
