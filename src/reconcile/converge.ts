@@ -24,12 +24,17 @@ export class ConvergenceError extends Error {
   }
 }
 
-export interface ConvergeOptions {
+export interface ConvergeOptions<S = unknown> {
   readonly dryRun?: boolean;
   /** Milliseconds since some epoch; injected so tests control time. */
   readonly now?: () => number;
   /** Asked once before writing a non-empty plan; false leaves the drift in place (anti-fight). */
   readonly mayWrite?: (plan: Plan) => boolean;
+  /**
+   * Receives the last state the pass read (after the write when there was one), so callers such as
+   * the daemon's metrics can read counters without observing a second time.
+   */
+  readonly onObserved?: (state: S) => void;
 }
 
 /**
@@ -39,17 +44,22 @@ export interface ConvergeOptions {
 export async function converge<S, P>(
   backend: Backend<S, P>,
   desired: Ruleset,
-  options: ConvergeOptions = {},
+  options: ConvergeOptions<S> = {},
 ): Promise<ConvergeResult> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const plan = backend.plan(desired, await backend.observe());
+  const observed = await backend.observe();
+  const plan = backend.plan(desired, observed);
   const changed = plan.actions.length > 0;
   const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);
   if (changed && !options.dryRun && !held) {
     await backend.apply(plan);
-    const after = backend.plan(desired, await backend.observe());
+    const again = await backend.observe();
+    options.onObserved?.(again);
+    const after = backend.plan(desired, again);
     if (after.actions.length > 0) throw new ConvergenceError(after.drift);
+  } else {
+    options.onObserved?.(observed);
   }
   return {
     changed,

@@ -12,6 +12,7 @@ import { rulesetFor } from '../profiles/load.js';
 import { TokenBucket } from './bucket.js';
 import { converge } from './converge.js';
 import { ConfigKeeper } from './daemon-config.js';
+import { createDaemonMetrics } from './daemon-metrics.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
 import { createMonitor } from './monitor.js';
@@ -30,8 +31,9 @@ import type { DaemonFacts } from './state-tracker.js';
 /**
  * `tsfw daemon`: converge at start, then on every trigger (schedule, kernel events, SIGHUP, a
  * config file change), one pass at a time under the lock shared with the CLI. Writes state.json
- * after each pass and tells systemd. On SIGTERM/SIGINT the rules stay (a firewall must not open
- * up because its manager stopped) unless `cleanupOnStop: true`.
+ * (and, when configured, Prometheus metrics) after each pass and tells systemd. On SIGTERM/SIGINT
+ * the rules stay (a firewall must not open up because its manager stopped) unless
+ * `cleanupOnStop: true`.
  */
 
 export interface DaemonOptions {
@@ -62,8 +64,8 @@ function isFatal(error: unknown): boolean {
 /** Starts the daemon; resolves after the first pass (throws if that pass cannot ever work). */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { log, runner, env } = options;
-  const children = ['daemon', 'reconciler', 'monitor', 'schedule', 'notify'].map((component) => log.child({ component }));
-  const [dlog, rlog, mlog, slog, nlog] = children as [Logger, Logger, Logger, Logger, Logger];
+  const children = ['daemon', 'reconciler', 'monitor', 'schedule', 'notify', 'metrics'].map((component) => log.child({ component }));
+  const [dlog, rlog, mlog, slog, nlog, xlog] = children as [Logger, Logger, Logger, Logger, Logger, Logger];
   const keeper = new ConfigKeeper(options.load);
   const config = () => keeper.current().loaded.config;
   const startedAt = Date.now();
@@ -75,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const fights = new FightLog(fightWindow(config()));
   const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
   const stateFile = statePath(options.runDir);
+  const metrics = createDaemonMetrics(xlog);
   let monitor: Monitor | undefined;
   let monitorKey = '';
   let schedule: Schedule | undefined;
@@ -131,9 +134,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     now: () => Date.now(),
     timers: globalThis,
     log: rlog,
+    inspect: () => metrics.enabled(),
     onPass(outcome) {
       lastOutcome = outcome;
       save(recordPass(state, outcome, facts(), Date.now()));
+      metrics.record(outcome, state.backoff.active);
       if (outcome.result !== 'error') notifier.passed(statusLine(state));
     },
   });
@@ -157,6 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     fights.setWindow(fightWindow(next));
     if (options.followLogLevel) for (const l of [log, ...children]) l.level = next.log.level;
     await syncTriggers();
+    await metrics.configure(next.metrics);
     save(clearConfigError(withFacts(state, facts(), Date.now())));
     dlog.info({ cause, mode: next.mode, backend: backend.name }, 'config reloaded');
     if (trigger) reconciler.trigger({ cause });
@@ -232,13 +238,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         dlog.info({}, 'stopping: rules stay in place (cleanupOnStop is false)');
       }
       save(recordStop(withFacts(state, facts(), Date.now()), Date.now()));
+      await metrics.close();
       await notifier.stopping();
       markDone();
     })();
     return stopping;
   }
 
-  // Events first, so a change during the first pass is not missed; then the first pass.
+  // Metrics before the first pass, so it is counted; events next, so a change during the first
+  // pass is not missed; then the first pass.
+  await metrics.configure(config().metrics);
   await syncTriggers();
   save(state);
   reconciler.trigger({ cause: 'startup' });

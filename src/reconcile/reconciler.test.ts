@@ -11,11 +11,12 @@ import type { PassOutcome, ReconcilerDeps } from './reconciler.js';
 
 /** A one-value "kernel": the backend writes the desired mode into it; tampering changes it. */
 function world() {
-  const kernel = { value: 'absent', writes: 0, observeDelayMs: 0 };
+  const kernel = { value: 'absent', writes: 0, observes: 0, observeDelayMs: 0 };
   const backend: Backend<string, string> = {
     name: 'fake',
     async observe() {
       if (kernel.observeDelayMs) await new Promise((r) => setTimeout(r, kernel.observeDelayMs));
+      kernel.observes += 1;
       return kernel.value;
     },
     plan(desired: Ruleset, state: string): Plan<string> {
@@ -31,7 +32,8 @@ function world() {
       kernel.writes += 1;
       kernel.value = plan.payload;
     },
-    inspect: () => [],
+    // One rule whose "counter" is the state it was read from, so tests see which reading was used.
+    inspect: (d, state) => [{ family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/x', present: state === d.mode }],
     render: () => '',
   };
   return { kernel, backend: backend as Backend };
@@ -78,7 +80,7 @@ function clock() {
 
 const desired: Ruleset = { mode: 'on', families: ['ip'], chains: [] };
 
-function setup(burst = 3) {
+function setup(burst = 3, inspect?: () => boolean) {
   const w = world();
   const c = clock();
   const { lines, log } = capture();
@@ -92,6 +94,7 @@ function setup(burst = 3) {
     timers: c.timers,
     log,
     onPass: (o) => outcomes.push(o),
+    ...(inspect ? { inspect } : {}),
   };
   return { ...w, clock: c, lines, outcomes, reconciler: createReconciler(deps) };
 }
@@ -183,6 +186,29 @@ describe('reconciler', () => {
     expect(s.outcomes.map((o) => o.result)).toEqual(['error', 'repaired']);
     const error = s.lines.find((l) => l.msg === 'reconcile pass failed');
     expect(error).toMatchObject({ cause: 'schedule', err: { message: 'nft: netlink: Operation not permitted' } });
+  });
+
+  it('hands over the objects of the state the pass read last (after its write) only when asked, with no extra observe', async () => {
+    let wanted = false;
+    const s = setup(3, () => wanted);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    expect(s.outcomes[0]?.objects).toBeUndefined();
+    expect(s.kernel.observes).toBe(2); // before and after the write
+    wanted = true;
+    s.kernel.value = 'tampered';
+    s.reconciler.trigger({ cause: 'event' });
+    await s.reconciler.idle();
+    expect(s.outcomes[1]).toMatchObject({ result: 'repaired', objects: [{ rule: 'ts-input/x', present: true }] });
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    expect(s.outcomes[2]).toMatchObject({ result: 'quiet', objects: [{ rule: 'ts-input/x', present: true }] });
+    expect(s.kernel.observes).toBe(5);
+    s.kernel.value = 'tampered';
+    s.backend.apply = async () => undefined; // a write that does not stick: the pass fails
+    s.reconciler.trigger({ cause: 'event' });
+    await s.reconciler.idle();
+    expect(s.outcomes[3]).toMatchObject({ result: 'error', objects: [{ present: false }] });
   });
 
   it('runs nothing after stop', async () => {

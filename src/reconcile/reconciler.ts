@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/types.js';
+import type { Backend, ObjectStatus } from '../backends/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Ruleset } from '../model/types.js';
 import type { TokenBucket } from './bucket.js';
@@ -38,6 +38,8 @@ export interface PassOutcome {
   readonly durationMs: number;
   readonly converge?: ConvergeResult;
   readonly error?: unknown;
+  /** Owned objects and their kernel counters as this pass last read them; only when `inspect` asked. */
+  readonly objects?: readonly ObjectStatus[];
 }
 
 export interface ReconcilerDeps {
@@ -52,6 +54,11 @@ export interface ReconcilerDeps {
   readonly timers: Timers;
   readonly log: Logger;
   readonly onPass?: (outcome: PassOutcome) => void;
+  /**
+   * Whether passes should report `objects` (metrics enabled): read from the state the pass
+   * observed anyway, so counters cost no extra observe.
+   */
+  readonly inspect?: () => boolean;
 }
 
 /** Causes that express the admin's intent (start, reload) and so never spend the repair budget. */
@@ -99,17 +106,21 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const at = deps.now();
     const started = performance.now();
     let outcome: PassOutcome;
+    let objects: { objects?: readonly ObjectStatus[] } = {};
     try {
       const result = await deps.withLock(async () => {
         const { backend, desired } = await deps.target();
         const mayWrite = () => ADMIN_CAUSES.has(trigger.cause) || deps.bucket.take(deps.now());
-        return converge(backend, desired, { mayWrite });
+        const onObserved = deps.inspect?.() ? (state: unknown) => {
+          objects = { objects: backend.inspect(desired, state) };
+        } : undefined;
+        return converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}) });
       });
       const kind: PassResult = !result.changed ? 'quiet' : result.held ? 'held' : 'repaired';
-      outcome = { trigger, at, result: kind, durationMs: ms(started), converge: result };
+      outcome = { trigger, at, result: kind, durationMs: ms(started), converge: result, ...objects };
       report(outcome, result);
     } catch (error) {
-      outcome = { trigger, at, result: 'error', durationMs: ms(started), error };
+      outcome = { trigger, at, result: 'error', durationMs: ms(started), error, ...objects };
       deps.log.error({ cause: trigger.cause, detail: trigger.detail, err: error }, 'reconcile pass failed');
     }
     deps.onPass?.(outcome);
