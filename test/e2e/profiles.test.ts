@@ -1,12 +1,11 @@
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../src/doctor/types.js';
 import { tempConfig, tsfw, tsfwJson } from '../helpers/cli.js';
 import type { TempConfig } from '../helpers/cli.js';
-import type { Netns } from '../helpers/netns.js';
+import { tcpConnects, udpFrom } from '../helpers/sockets.js';
 import { ADDR, createRouter } from '../helpers/topology.js';
 import type { Router } from '../helpers/topology.js';
-import { listenUdp, probeUdp } from '../helpers/udp.js';
+import { probeUdp } from '../helpers/udp.js';
 
 /**
  * The lockdown and required-ports profiles with real packets on the namespace router. Only the
@@ -16,62 +15,6 @@ import { listenUdp, probeUdp } from '../helpers/udp.js';
 const ENV = { SSH_CONNECTION: '' };
 const WAN_HOST = '198.51.100.2';
 const ROUTER_WAN = '198.51.100.1';
-
-/** Sends one datagram from a fixed source port (required-ports matches `udp sport`). */
-const UDP_FROM = `
-const dgram = require('node:dgram');
-const [src, sport, dst, dport, data] = process.argv.slice(1);
-const s = dgram.createSocket('udp4');
-s.bind({ address: src, port: Number(sport) }, () => s.send(data, Number(dport), dst, (e) => { s.close(); console.log(e ? 'error ' + e.code : 'sent'); }));
-`;
-
-/** A TCP listener that answers "ok" to every connection. */
-const TCP_SERVER = `
-const net = require('node:net');
-const [host, port] = process.argv.slice(1);
-net.createServer((c) => c.end('ok')).listen(Number(port), host, () => console.log('ready'));
-`;
-
-/** Connects and prints "connected" when the server answered, else the error code. */
-const TCP_CLIENT = `
-const net = require('node:net');
-const [host, port] = process.argv.slice(1);
-const c = net.connect({ host, port: Number(port), timeout: 1500 });
-c.on('data', () => { console.log('connected'); c.destroy(); });
-c.on('timeout', () => { console.log('timeout'); c.destroy(); });
-c.on('error', (e) => console.log('error ' + e.code));
-`;
-
-async function udpFrom(sender: Netns, receiver: Netns, opts: { src: string; sport: number; dst: string; dport: number }): Promise<boolean> {
-  const listener = await listenUdp(receiver, opts.dport);
-  try {
-    const token = `t${Math.random().toString(16).slice(2)}`;
-    await execa('ip', ['netns', 'exec', sender.name, process.execPath, '-e', UDP_FROM, opts.src, String(opts.sport), opts.dst, String(opts.dport), token]);
-    const deadline = Date.now() + 500;
-    while (Date.now() < deadline) {
-      if (listener.received.some((r) => r.data === token)) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  } finally {
-    await listener.close();
-  }
-}
-
-async function tcpConnects(client: Netns, server: Netns, host: string, port: number): Promise<boolean> {
-  const srv = execa('ip', ['netns', 'exec', server.name, process.execPath, '-e', TCP_SERVER, host, String(port)], { reject: false, buffer: false });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      srv.stdout?.on('data', (d: Buffer) => (d.toString().includes('ready') ? resolve() : undefined));
-      srv.once('exit', () => reject(new Error('tcp server exited')));
-    });
-    const r = await execa('ip', ['netns', 'exec', client.name, process.execPath, '-e', TCP_CLIENT, host, String(port)]);
-    return String(r.stdout).trim() === 'connected';
-  } finally {
-    srv.kill('SIGKILL');
-    await srv;
-  }
-}
 
 describe('lockdown profile (namespace router)', () => {
   let net: Router;
