@@ -54,7 +54,8 @@ function tampers(backend, rnd) {
     return [
       ['delete a rule', () => {
         const chain = ['ts-input', 'ts-forward', 'ts-postrouting'][Math.floor(rnd() * 3)];
-        const handles = [...sh(['nft', '-a', 'list', 'chain', 'inet', 'tsfw', chain]).out.matchAll(/# handle (\d+)/g)].map((m) => m[1]);
+        // Rule lines only: the chain's own line carries a handle too.
+        const handles = [...sh(['nft', '-a', 'list', 'chain', 'inet', 'tsfw', chain]).out.matchAll(/^\t\t.* # handle (\d+)$/gm)].map((m) => m[1]);
         const h = handles[Math.floor(rnd() * handles.length)];
         return [['nft', 'delete', 'rule', 'inet', 'tsfw', chain, 'handle', h]];
       }],
