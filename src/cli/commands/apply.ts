@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { removeLeftovers, withLeftovers } from '../../backends/leftovers.js';
 import { saveMode } from '../../config/save.js';
-import { rulesetFor } from '../../profiles/load.js';
-import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
 import { guardLockout } from '../lockout-guard.js';
-import { lockForWrite } from '../lock.js';
+import { convergeOnce } from '../converge-once.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
@@ -43,9 +40,7 @@ Examples:
       const ctx = createContext(opts, { allowMissing: saving });
       if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
-      if (!opts.dryRun) await lockForWrite();
-      const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.dryRun });
-      const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.dryRun }), leftovers);
+      const result = await convergeOnce(ctx, backend, choice, { dryRun: opts.dryRun });
       let saved: { path: string; changed: boolean } | undefined;
       if (saving) {
         const { changed } = saveMode(ctx.loaded.source.path, ctx.config.mode);

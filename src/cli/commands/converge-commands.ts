@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { removeLeftovers, withLeftovers } from '../../backends/leftovers.js';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
+import { convergeOnce } from '../converge-once.js';
 import { lockForWrite } from '../lock.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -32,9 +32,7 @@ Examples:
     .action(async (opts: ReconcileOptions) => {
       const ctx = createContext(opts);
       const { backend, choice } = await resolveBackend(ctx);
-      if (!opts.check) await lockForWrite();
-      const leftovers = await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun: opts.check });
-      const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun: opts.check }), leftovers);
+      const result = await convergeOnce(ctx, backend, choice, { dryRun: opts.check });
       if (opts.json) printJson(resultJson(result, choice));
       else printResult(result, 'reconcile');
       if (opts.detailedExitcode && result.changed) setExit(EXIT.changed);

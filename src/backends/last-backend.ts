@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConcreteBackend } from '../config/schema.js';
+
+/**
+ * Which backend last converged this network namespace, so apply/reconcile scan the other
+ * backends for tsfw's leftovers only when it may have changed (first run since boot, a backend
+ * switch, another namespace), instead of running six extra *-save processes on every pass.
+ * Kept in the run directory (tmpfs: gone after a reboot, like the kernel state it describes) and
+ * keyed by the namespace's inode, because one run directory can serve several namespaces.
+ */
+
+interface Marker {
+  readonly netns: string;
+  readonly backend: ConcreteBackend;
+}
+
+function markerPath(runDir: string): string {
+  return join(runDir, 'backend.json');
+}
+
+/** This process's network namespace identity, e.g. `net:[4026531840]`. */
+function currentNetns(): string {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The backend recorded for this namespace, or undefined when unknown. */
+export function readLastBackend(runDir: string): ConcreteBackend | undefined {
+  try {
+    const marker = JSON.parse(readFileSync(markerPath(runDir), 'utf8')) as Partial<Marker>;
+    return marker.netns === currentNetns() ? marker.backend : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the backend that just converged. Best effort: without it the next run scans again. */
+export function recordLastBackend(runDir: string, backend: ConcreteBackend): void {
+  try {
+    mkdirSync(runDir, { recursive: true, mode: 0o755 });
+    const temp = `${markerPath(runDir)}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ netns: currentNetns(), backend } satisfies Marker));
+    renameSync(temp, markerPath(runDir));
+  } catch {
+    // Read-only or unwritable run directory: the leftover scan simply runs next time too.
+  }
+}
