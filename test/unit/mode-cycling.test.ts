@@ -8,6 +8,7 @@ import type { Mode } from '../../src/model/types.js';
 import { isOwnedChain } from '../../src/ownership.js';
 import { converge } from '../../src/reconcile/converge.js';
 import { configFrom, EVERYTHING_YAML, rulesetFrom } from '../helpers/configs.js';
+import { seeded } from '../helpers/reliability.js';
 
 /**
  * Random mode cycling on the fake kernel: between steps another program tampers with the table
@@ -19,18 +20,6 @@ import { configFrom, EVERYTHING_YAML, rulesetFrom } from '../helpers/configs.js'
 const GOLDEN_DIR = join(import.meta.dirname, '..', 'golden', 'nftables');
 const MODES: readonly Mode[] = ['on', 'nodivert', 'off'];
 const T = { family: 'inet', table: 'tsfw' };
-
-/** mulberry32: a tiny seeded PRNG, so a failing run replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ListedRule { chain: string; handle: number; expr: unknown[]; comment?: string }
 interface ListedChain { name: string; type?: string }
@@ -135,7 +124,7 @@ const TAMPERS: Readonly<Record<string, Tamper>> = {
 const ADMIN = new Set(['adminChain', 'adminSet', 'adminWiring']);
 
 async function cycle(seed: number, steps: number, golden: string, yaml: string): Promise<Record<string, number>> {
-  const rnd = prng(seed);
+  const rnd = seeded(seed);
   const fake = createFakeNftables();
   const backend = createNftablesBackend(fake, configFrom(yaml).nftables);
   const admin: unknown[][] = [];
