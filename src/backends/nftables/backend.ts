@@ -27,7 +27,7 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
         if (error instanceof ExecError && error.kind === 'not-found') return undefined;
         throw error;
       });
-      if (result === undefined) return ABSENT;
+      if (result === undefined) return { ...ABSENT, unavailable: true };
       if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
       if (/No such file or directory/.test(result.stderr)) return ABSENT;
       throw classifyFailure('nft list table', result.exitCode, result.stderr);

@@ -22,6 +22,8 @@ export interface NftState {
   readonly chains: readonly ObservedNftChain[];
   /** Sets, maps, flowtables, ... in the table: never tsfw's, so they keep the table alive. */
   readonly otherObjects: readonly string[];
+  /** The nft binary is not installed: nothing of tsfw's can exist, and nothing can be written. */
+  readonly unavailable?: boolean;
 }
 
 export const ABSENT: NftState = { exists: false, chains: [], otherObjects: [] };

@@ -81,6 +81,14 @@ describe('planner: converged states plan nothing', () => {
   it('off with no table plans nothing', () => {
     expect(planNft(rulesetFrom('', 'off'), ABSENT, opts)).toEqual({ actions: [], drift: [], warnings: [], payload: [] });
   });
+
+  it('without the nft binary: off plans nothing silently, on says why it cannot write', () => {
+    const missing = { ...ABSENT, unavailable: true };
+    expect(planNft(rulesetFrom('', 'off'), missing, opts)).toEqual({ actions: [], drift: [], warnings: [], payload: [] });
+    expect(planNft(rulesetFrom('', 'on'), missing, opts).warnings).toEqual([
+      'nft is not installed (Debian package nftables): tsfw cannot create its table',
+    ]);
+  });
 });
 
 describe('planner: converging from broken states', () => {

@@ -21,6 +21,7 @@ export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Pl
   const foreign = state.chains.filter((c) => !isOwnedChain(c.name));
   const referencedByAdmin = jumpTargets(foreign.flatMap((c) => c.rules));
 
+  if (state.unavailable && want.length > 0) b.warn('nft is not installed (Debian package nftables): tsfw cannot create its table');
   if (want.length === 0) {
     planRemoval(state, foreign, referencedByAdmin, b);
     return b.build();
