@@ -10,8 +10,8 @@ all: build
 
 # npm packages, reinstalled only when package.json / the lock changes.
 $(NODE_STAMP): package.json $(wildcard package-lock.json)
-	@# npm install, not npm ci: npm 11 rejects its own lock for optional platform packages (rollup).
-	$(NPM) install --no-audit --no-fund
+	@# npm ci: exactly the committed lock (it lists every platform's optional packages), tree left clean.
+	$(NPM) ci --no-audit --no-fund
 	@touch $@
 
 deps: $(NODE_STAMP) apt-deps
