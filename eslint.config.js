@@ -20,7 +20,6 @@ const effectModules = [
 const pureFiles = [
   'src/model/**/*.ts',
   'src/config/schema.ts',
-  'src/config/defaults.ts',
   'src/config/errors.ts',
   'src/config/parse.ts',
   'src/config/listen.ts',
@@ -34,7 +33,6 @@ const pureFiles = [
   'src/backends/*/render.ts',
   'src/backends/*/parse.ts',
   'src/backends/*/plan.ts',
-  'src/backends/*/normalize.ts',
   'src/backends/iptables/jumps.ts',
   'src/backends/iptables/detect.ts',
   'src/backends/fake/*.ts',

@@ -15,9 +15,9 @@ export const RULE_TAG = 'tsfw:';
 /** iptables: comment on the jump rules tsfw puts into built-in chains (INPUT, FORWARD, ...). */
 export const JUMP_TAG = 'tsfw:jump';
 
-/** The nftables base chain that diverts a hook into `chain` (e.g. tsfw-input → ts-input). */
-export function divertChainName(hook: string): string {
-  return `${DIVERT_CHAIN_PREFIX}${hook}`;
+/** The nftables base chain for `<kind>-<hook>` that diverts into a ts-* chain (filter-input → tsfw-filter-input). */
+export function divertChainName(kindAndHook: string): string {
+  return `${DIVERT_CHAIN_PREFIX}${kindAndHook}`;
 }
 
 /** A chain name tsfw created and may flush or delete (inside its own table / in its tables). */

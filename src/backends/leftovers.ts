@@ -43,7 +43,7 @@ function cleanerFor(name: ConcreteBackend, config: Config, runner: CommandRunner
   const exists = opts.exists ?? existsSync;
   const procNet = opts.procNet ?? '/proc/net';
   const families = name === 'iptables-legacy'
-    ? FAMILIES.filter((f) => exists(`${procNet}/${f === 'ip' ? 'ip' : 'ip6'}_tables_names`))
+    ? FAMILIES.filter((f) => exists(`${procNet}/${f}_tables_names`))
     : [...FAMILIES];
   if (families.length === 0) return `${procNet}/ip_tables_names absent: x_tables not loaded, nothing to remove`;
   return createIptablesBackend(runner, {

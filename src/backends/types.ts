@@ -61,8 +61,3 @@ export interface Backend<State = unknown, Payload = unknown> {
   /** The exact ruleset text (or JSON) this backend would write for `desired`. Pure. */
   render(desired: Ruleset, format: 'text' | 'json'): string;
 }
-
-/** A plan that changes nothing. */
-export function isNoop(plan: Plan): boolean {
-  return plan.actions.length === 0;
-}

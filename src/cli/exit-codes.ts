@@ -2,7 +2,7 @@ import { ConfigError } from '../config/errors.js';
 import { ExecError } from '../exec/errors.js';
 import { ProfileError } from '../profiles/expand.js';
 
-/** Exit statuses (sysexits.h where one fits), as documented in DESIGN.md §6 and the README. */
+/** Exit statuses (sysexits.h where one fits), as documented in docs/cli.md and the README. */
 export const EXIT = {
   ok: 0,
   failure: 1,

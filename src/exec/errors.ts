@@ -49,3 +49,8 @@ export function classifyFailure(command: string, exitCode: number | undefined, s
   }
   return new ExecError('failed', command, exitCode, stderr);
 }
+
+/** Whether a failed listing only means the object is not there (an empty kernel, not an error). */
+export function isMissingObject(stderr: string): boolean {
+  return /No such file or directory/.test(stderr);
+}

@@ -3,8 +3,8 @@ import type { Logger } from '../log/logger.js';
 
 /**
  * The periodic pass (config.reconcile.schedule, default every 10 s): the safety net for changes
- * no event reports (iptables-legacy, a monitor that was down) and the heartbeat behind systemd's
- * watchdog. Passes never overlap: the reconciler queues, so the task itself just triggers.
+ * no event reports (iptables-legacy, a monitor that was down). systemd's watchdog has its own
+ * timer in the daemon. Passes never overlap: the reconciler queues, so the task itself just triggers.
  */
 
 /** A running schedule. */

@@ -86,7 +86,7 @@ describe('required-ports profile under an OUTPUT policy drop (namespace router)'
 
   it('nodivert + the admin\'s default-drop output base chain jumping to ts-required-out: exactly the listed ports leave', async () => {
     await tsfwJson(net.router, ['apply', '-c', cfg.path], ENV);
-    // The admin's own base chain with policy drop, wired to tsfw's chain (DESIGN.md: nodivert).
+    // The admin's own base chain with policy drop, wired to tsfw's chain (docs/modes.md: nodivert).
     await net.router.sh(`nft add chain inet tsfw admin-out '{ type filter hook output priority 0; policy drop; }' && nft add rule inet tsfw admin-out oifname lo accept && nft add rule inet tsfw admin-out jump ts-required-out`);
     const out = (sport: number, dport: number) => udpFrom(net.router, net.wan, { src: ROUTER_WAN, sport, dst: WAN_HOST, dport });
     expect(await out(41641, 9999)).toBe(true); // from the WireGuard port to any port

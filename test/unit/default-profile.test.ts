@@ -3,7 +3,7 @@ import type { Action, Family, Match } from '../../src/model/types.js';
 import { rulesetFrom } from '../helpers/configs.js';
 
 /**
- * The default profile must yield exactly the rules of DESIGN.md §2, in that order, per family.
+ * The default profile must yield exactly the rules of docs/ruleset.md, in that order, per family.
  * Asserted on the expanded model (ids, families, matches, actions), not on rendered text, so a
  * renderer bug cannot hide a profile bug or the other way round.
  */
@@ -21,7 +21,7 @@ interface Expected {
   readonly only?: Family;
 }
 
-/** DESIGN.md §2 line by line, with one own address per family configured so rule 1 exists. */
+/** docs/ruleset.md line by line, with one own address per family configured so rule 1 exists. */
 const SECTION_2: Readonly<Record<string, readonly Expected[]>> = {
   'ts-input': [
     { id: 'ts-input/own-address-from-lo[100.100.0.1]', only: 'ip', match: { iif: { name: 'lo', negate: false }, saddr: { family: 'ip', addr: '100.100.0.1', len: 32 } }, action: { kind: 'accept' } },
@@ -45,7 +45,7 @@ const SECTION_2: Readonly<Record<string, readonly Expected[]>> = {
 
 const YAML = 'addresses: [100.100.0.1, "fd7a:115c:a1e0::1"]\nstatefulFiltering: true\n';
 
-describe('default profile = DESIGN.md §2', () => {
+describe('default profile = docs/ruleset.md', () => {
   const ruleset = rulesetFrom(YAML, 'on');
 
   it('has the three chains, kinds and hooks, in order', () => {

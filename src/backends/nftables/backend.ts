@@ -1,5 +1,5 @@
 import type { CommandRunner } from '../../exec/runner.js';
-import { classifyFailure, ExecError } from '../../exec/errors.js';
+import { classifyFailure, ExecError, isMissingObject } from '../../exec/errors.js';
 import type { Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
 import type { Backend, ObjectStatus, Plan } from '../types.js';
@@ -29,7 +29,7 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
       });
       if (result === undefined) return { ...ABSENT, unavailable: true };
       if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
-      if (/No such file or directory/.test(result.stderr)) return ABSENT;
+      if (isMissingObject(result.stderr)) return ABSENT;
       throw classifyFailure('nft list table', result.exitCode, result.stderr);
     },
     plan: (desired, state) => planNft(desired, state, opts),
