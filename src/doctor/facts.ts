@@ -4,12 +4,11 @@ import type { Config } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Ruleset } from '../model/types.js';
-import { parseIptablesSave } from './parse-iptables.js';
-import type { IptablesDump } from './parse-iptables.js';
+import { parseIptablesSave } from '../backends/iptables/parse.js';
 import { parseIpAddr, parseIpRoute } from './parse-ip.js';
 import { parseNftRuleset } from './parse-ruleset.js';
 import { sysctlKeys } from './checks/sysctl.js';
-import type { DoctorFacts, ToolFact, Unreadable } from './types.js';
+import type { DoctorFacts, LegacyDump, ToolFact, Unreadable } from './types.js';
 import { isUnreadable } from './types.js';
 
 /** Reads small kernel files (/proc/sys, /proc/net); injected so facts can come from a fixture. */
@@ -62,12 +61,12 @@ async function cliState(runner: CommandRunner, file: string, args: string[]): Pr
 }
 
 /** iptables-legacy tables exist only when the legacy modules are loaded: probe that file first. */
-async function legacyDump(runner: CommandRunner, files: FileReader): Promise<IptablesDump | undefined> {
+async function legacyDump(runner: CommandRunner, files: FileReader): Promise<LegacyDump | undefined> {
   const names = await files.read('/proc/net/ip_tables_names');
   if (!names?.trim()) return undefined;
   try {
     const r = await runner.run('iptables-legacy-save', [], { timeoutMs: 10_000 });
-    return parseIptablesSave(r.stdout, 'ip');
+    return { family: 'ip', tables: parseIptablesSave(r.stdout) };
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import type { BackendName, ConcreteBackend } from '../config/schema.js';
-import type { IptablesDump } from './parse-iptables.js';
+import type { IptTableDump } from '../backends/iptables/parse.js';
 import type { HostAddress, HostRoute } from './parse-ip.js';
 import type { NftRuleset } from './parse-ruleset.js';
 
@@ -43,7 +43,7 @@ export interface DoctorFacts {
   /** `nft -j list ruleset`, every table (tsfw's included). */
   readonly ruleset: NftRuleset | Unreadable;
   /** iptables-legacy-save, when legacy tables exist (they are invisible to nft). */
-  readonly legacy?: IptablesDump;
+  readonly legacy?: LegacyDump;
   /** Cheap CLI probes: firewall-cmd --state, ufw status (first line), when installed. */
   readonly clis: Readonly<Record<string, string>>;
   readonly addresses: readonly HostAddress[] | Unreadable;
@@ -57,4 +57,10 @@ export interface DoctorFacts {
 /** Narrowing helper for the `X | Unreadable` facts. */
 export function isUnreadable(value: unknown): value is Unreadable {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && 'error' in value;
+}
+
+/** An iptables-legacy-save dump of one family, parsed by the backend's own parser. */
+export interface LegacyDump {
+  readonly family: 'ip' | 'ip6';
+  readonly tables: readonly IptTableDump[];
 }

@@ -130,3 +130,8 @@ export function ruleLine(rule: IptRule): string {
 export function taggedJumps(chain: IptChain | undefined): IptRule[] {
   return (chain?.rules ?? []).filter((r) => isOwnedJumpComment(r.comment));
 }
+
+/** A built-in chain's policy in a parsed table (undefined for user chains or a missing chain). */
+export function chainPolicy(table: IptTableDump, chain: string): string | undefined {
+  return table.chains.find((c) => c.name === chain)?.policy;
+}

@@ -1,4 +1,5 @@
 import type { NftBaseSpec, NftExpr } from './json.js';
+import { parseNftListing } from './listing.js';
 
 /** A rule as nft lists it, with counters split out and the handle kept for positioning. */
 export interface ObservedNftRule {
@@ -28,8 +29,6 @@ export interface NftState {
 
 export const ABSENT: NftState = { exists: false, chains: [], otherObjects: [] };
 
-type Listed = Record<string, Record<string, unknown>>;
-
 /** Zeroes counter values so the same rule compares equal however many packets it has seen. */
 function normalizeExpr(expr: readonly NftExpr[]): { expr: NftExpr[]; packets: number; bytes: number } {
   let packets = 0;
@@ -48,39 +47,14 @@ function normalizeExpr(expr: readonly NftExpr[]): { expr: NftExpr[]; packets: nu
 
 /** Parses `nft -j list table inet NAME` output. Unknown object kinds are kept as foreign. */
 export function parseNftTable(text: string, table: string): NftState {
-  const doc = JSON.parse(text) as { nftables?: Listed[] };
-  const chains = new Map<string, { name: string; base?: NftBaseSpec; rules: ObservedNftRule[] }>();
-  const otherObjects: string[] = [];
-  let exists = false;
-  for (const item of doc.nftables ?? []) {
-    const [kind, body] = Object.entries(item)[0] ?? [];
-    if (!kind || !body || kind === 'metainfo') continue;
-    if (body.table !== undefined && body.table !== table) continue;
-    if (kind === 'table') {
-      exists = body.name === table || exists;
-    } else if (kind === 'chain') {
-      const base = body.hook === undefined ? undefined : {
-        type: body.type as NftBaseSpec['type'],
-        hook: body.hook as string,
-        prio: body.prio as number,
-        policy: (body.policy as NftBaseSpec['policy']) ?? 'accept',
-      };
-      chains.set(body.name as string, { name: body.name as string, base, rules: [] });
-    } else if (kind === 'rule') {
-      const chain = chains.get(body.chain as string);
-      const { expr, packets, bytes } = normalizeExpr((body.expr as NftExpr[]) ?? []);
-      chain?.rules.push({
-        handle: body.handle as number,
-        expr,
-        packets,
-        bytes,
-        ...(body.comment === undefined ? {} : { comment: body.comment as string }),
-      });
-    } else {
-      otherObjects.push(`${kind} ${String(body.name ?? '?')}`);
-    }
-  }
-  return { exists, chains: [...chains.values()], otherObjects };
+  const listed = parseNftListing(text).find((t) => t.name === table);
+  if (!listed) return ABSENT;
+  const chains = listed.chains.map((c): ObservedNftChain => ({
+    name: c.name,
+    ...(c.base ? { base: c.base } : {}),
+    rules: c.rules.map((r) => ({ handle: r.handle, ...normalizeExpr(r.expr), ...(r.comment === undefined ? {} : { comment: r.comment }) })),
+  }));
+  return { exists: true, chains, otherObjects: listed.otherObjects };
 }
 
 /** Chains named by jump/goto verdicts in these rules. */

@@ -1,4 +1,5 @@
 import type { Hook } from '../../model/types.js';
+import { chainPolicy } from '../../backends/iptables/parse.js';
 import { foreignBaseChains, isXtablesTable } from '../parse-ruleset.js';
 import type { ForeignChain, ForeignTable } from '../parse-ruleset.js';
 import type { Check } from '../types.js';
@@ -43,10 +44,10 @@ export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocke
       });
     }
   }
-  for (const table of legacy?.tables.filter((t) => t.name === 'filter') ?? []) {
+  for (const table of legacy?.tables.filter((t) => t.table === 'filter') ?? []) {
     for (const probe of probes) {
       const builtin = probe.hook.toUpperCase();
-      if (table.chains.get(builtin) !== 'DROP' || probe.packet.family !== legacy?.family) continue;
+      if (chainPolicy(table, builtin) !== 'DROP' || probe.packet.family !== legacy?.family) continue;
       blocked.push({
         where: `iptables-legacy table filter chain ${builtin}`, probe, verdict: 'unknown',
         how: 'policy DROP (legacy rules are not evaluated)', fix: `iptables-legacy -I ${builtin} ${probe.ipt}`,

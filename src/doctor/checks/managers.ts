@@ -72,7 +72,7 @@ export function checkManagers(input: CheckInput): Check[] {
       if (chains.length > 0) evidence.push(`chains ${chains.join(', ')} in table ${t.family} ${t.name}`);
     }
     for (const t of legacy?.tables ?? []) {
-      const chains = [...t.chains.keys()].filter((c) => m.chains.test(c));
+      const chains = t.chains.map((c) => c.name).filter((c) => m.chains.test(c));
       if (chains.length > 0) evidence.push(`iptables-legacy chains ${chains.join(', ')}`);
     }
     if (m.cli && clis[m.cli.key] !== undefined && m.cli.active.test(clis[m.cli.key]!)) evidence.push(`${m.cli.key}: ${clis[m.cli.key]}`);

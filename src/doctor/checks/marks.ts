@@ -1,6 +1,6 @@
 import type { NftExpr } from '../../backends/nftables/json.js';
-import { ruleIdFromComment } from '../../ownership.js';
-import { ruleChain } from '../parse-iptables.js';
+import { RULE_TAG, ruleIdFromComment } from '../../ownership.js';
+import { ruleLine } from '../../backends/iptables/parse.js';
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import type { CheckInput } from './context.js';
@@ -87,10 +87,10 @@ export function checkMarks(input: CheckInput): Check {
     }
   }
   for (const table of legacy?.tables ?? []) {
-    for (const line of table.rules) {
-      if (/--comment "?tsfw:/.test(line)) continue;
-      const { sets, matches } = lineMarkBits(line);
-      const where = `iptables-legacy table ${table.name} chain ${ruleChain(line)}`;
+    for (const rule of table.chains.flatMap((c) => c.rules)) {
+      if (rule.comment?.startsWith(RULE_TAG)) continue;
+      const { sets, matches } = lineMarkBits(ruleLine(rule));
+      const where = `iptables-legacy table ${table.table} chain ${rule.chain}`;
       if (((sets | matches) & mask) !== 0) findings.push(`${where} ${sets & mask ? 'sets' : 'matches'} mark bits ${hex(((sets | matches) & mask) >>> 0)}`);
     }
   }

@@ -1,3 +1,4 @@
+import { chainPolicy } from '../../backends/iptables/parse.js';
 import { foreignBaseChains } from '../parse-ruleset.js';
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
@@ -15,7 +16,7 @@ export function checkRequiredPorts(input: CheckInput): Check {
   if (isUnreadable(ruleset)) return { id, status: 'warn', message: `could not read the ruleset: ${ruleset.error}`, fix: 'run tsfw doctor as root' };
   const own = { family: 'inet', name: input.config.nftables.table };
   const defaultDrop = foreignBaseChains(ruleset, own).filter((c) => (c.base?.hook === 'input' || c.base?.hook === 'output') && c.base.policy === 'drop');
-  const legacyDrop = legacy?.tables.some((t) => t.name === 'filter' && (t.chains.get('INPUT') === 'DROP' || t.chains.get('OUTPUT') === 'DROP')) ?? false;
+  const legacyDrop = legacy?.tables.some((t) => t.table === 'filter' && (chainPolicy(t, 'INPUT') === 'DROP' || chainPolicy(t, 'OUTPUT') === 'DROP')) ?? false;
   if (defaultDrop.length === 0 && !legacyDrop) {
     return { id, status: 'ok', message: 'no input/output base chain defaults to drop: the ports Tailscale needs are not blocked by a policy (best effort)', fix: null };
   }
