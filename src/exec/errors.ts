@@ -13,6 +13,8 @@ export type ExecErrorKind =
   | 'busy'
   /** iptables-nft found rules it cannot parse (native nft rules in its tables): never rewrite. */
   | 'incompatible'
+  /** The kernel changed between tsfw's read and its write (an object vanished or appeared): retry. */
+  | 'raced'
   | 'timeout'
   | 'failed';
 
@@ -38,6 +40,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, ExecErrorKind]> = [
   [/Operation not permitted|Permission denied|you must be root/i, 'permission'],
   [/Protocol not supported|Address family not supported|can't initialize \S+ table|Could not fetch rule set generation id.*(not supported|Invalid argument)|Table does not exist \(do you need to insmod\?\)/i, 'unsupported'],
   [/Another app is currently holding the xtables lock|Resource temporarily unavailable/i, 'busy'],
+  [/No such file or directory|File exists|does a matching rule exist|Index of (deletion|insertion) too big|Chain already exists/i, 'raced'],
 ];
 
 /** Maps a failed command's exit status and stderr to a typed error. */

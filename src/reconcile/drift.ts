@@ -28,15 +28,38 @@ export interface FightCount {
   readonly count: number;
 }
 
+/**
+ * How soon after tsfw restored an object its next undo counts as a fight. A burst of distinct
+ * changes (a firewalld reload, a Docker restart, several tampers) is repaired for free; only an
+ * object undone again this soon after its repair spends the repair budget.
+ */
+export const REUNDO_WINDOW_MS = 5_000;
+
 /** Repairs per object over the last `windowMs`: "who/what keeps changing" for logs and status. */
 export class FightLog {
   private entries: { at: number; objects: readonly string[] }[] = [];
+  /** When tsfw last wrote each object (any cause), for telling a fight from a burst. */
+  private restored = new Map<string, number>();
 
   constructor(private windowMs: number) {}
 
   /** Records one repair touching these objects. */
   record(at: number, objects: readonly string[]): void {
     this.entries.push({ at, objects });
+  }
+
+  /** Notes that tsfw has just written these objects back. */
+  markRestored(at: number, objects: readonly string[]): void {
+    for (const o of objects) this.restored.set(o, at);
+    for (const [o, when] of this.restored) if (when <= at - REUNDO_WINDOW_MS) this.restored.delete(o);
+  }
+
+  /** Whether any of these objects was restored by tsfw within REUNDO_WINDOW_MS: a fight, not a burst. */
+  isReundo(now: number, objects: readonly string[]): boolean {
+    return objects.some((o) => {
+      const when = this.restored.get(o);
+      return when !== undefined && when > now - REUNDO_WINDOW_MS;
+    });
   }
 
   /** Counts within the window, most repaired first. */

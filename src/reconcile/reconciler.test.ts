@@ -5,7 +5,8 @@ import type { Backend, Plan } from '../backends/types.js';
 import type { Ruleset } from '../model/types.js';
 import { TokenBucket } from './bucket.js';
 import type { Timers } from './coalesce.js';
-import { FightLog } from './drift.js';
+import { FightLog, REUNDO_WINDOW_MS } from './drift.js';
+import { ExecError } from '../exec/errors.js';
 import { createReconciler } from './reconciler.js';
 import type { PassOutcome, ReconcilerDeps } from './reconciler.js';
 
@@ -209,6 +210,68 @@ describe('reconciler', () => {
     s.reconciler.trigger({ cause: 'event' });
     await s.reconciler.idle();
     expect(s.outcomes[3]).toMatchObject({ result: 'error', objects: [{ present: false }] });
+  });
+
+  it('a burst of distinct changes is repaired at full speed: eight tampers of different objects within 10 s never back off', async () => {
+    const s = setup(3);
+    const chains = ['ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting', 'ts-prerouting', 'ts-output'];
+    const missing = new Set<string>();
+    s.backend.observe = async () => [...missing].join(',');
+    s.backend.plan = (_d, state) => {
+      const gone = String(state).split(',').filter(Boolean);
+      return {
+        actions: gone.map((chain) => ({ op: 'fill-chain' as const, family: 'inet', table: 'tsfw', chain, reason: 'missing' })),
+        drift: gone.map((chain) => ({ kind: 'missing' as const, family: 'inet', table: 'tsfw', chain, detail: `${chain} is missing` })),
+        warnings: [],
+        payload: '',
+      };
+    };
+    s.backend.apply = async () => missing.clear();
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    for (const chain of chains) {
+      missing.add(chain);
+      s.reconciler.trigger({ cause: 'event', detail: `delete chain inet tsfw ${chain}` });
+      await s.reconciler.idle();
+      s.clock.advance(1_200);
+    }
+    expect(s.outcomes.map((o) => o.result)).toEqual(['quiet', ...Array(chains.length).fill('repaired')]);
+    expect(s.reconciler.backoff()).toMatchObject({ active: false, episodes: 0 });
+    expect(s.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+
+  it('the same object undone again, but long after its repair, is not a fight', async () => {
+    const s = setup(1);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    for (let i = 0; i < 5; i++) {
+      s.clock.advance(REUNDO_WINDOW_MS + 1);
+      s.kernel.value = 'tampered';
+      s.reconciler.trigger({ cause: 'event' });
+      await s.reconciler.idle();
+    }
+    expect(s.outcomes.map((o) => o.result)).toEqual(Array(6).fill('repaired'));
+    expect(s.reconciler.backoff().active).toBe(false);
+  });
+
+  it('a write raced by another writer is retried at once and logged at debug, not error, spending the budget once', async () => {
+    const s = setup(1);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    const apply = s.backend.apply.bind(s.backend);
+    let races = 2;
+    s.backend.apply = async (plan) => {
+      if (races-- > 0) throw new ExecError('raced', 'nft -j -f -', 1, 'Error: Could not process rule: No such file or directory');
+      return apply(plan);
+    };
+    s.kernel.value = 'tampered';
+    s.reconciler.trigger({ cause: 'event' });
+    await s.reconciler.idle();
+    expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'repaired']);
+    expect(s.kernel.value).toBe('on');
+    expect(s.lines.filter((l) => l.msg === 'state changed underneath a write: retrying').map((l) => l.level)).toEqual([20, 20]);
+    expect(s.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    expect(s.reconciler.backoff().active).toBe(false);
   });
 
   it('runs nothing after stop', async () => {

@@ -1,9 +1,10 @@
-import type { Backend, ObjectStatus } from '../backends/types.js';
+import type { Backend, ObjectStatus, Plan } from '../backends/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Ruleset } from '../model/types.js';
 import type { TokenBucket } from './bucket.js';
 import type { Timers } from './coalesce.js';
-import { converge } from './converge.js';
+import { converge, ConvergenceError } from './converge.js';
+import { ExecError } from '../exec/errors.js';
 import type { ConvergeResult } from './converge.js';
 import { driftDetails, driftObjects } from './drift.js';
 import type { FightLog } from './drift.js';
@@ -110,12 +111,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     try {
       const result = await deps.withLock(async () => {
         const { backend, desired } = await deps.target();
-        const mayWrite = () => ADMIN_CAUSES.has(trigger.cause) || deps.bucket.take(deps.now());
+        // Only an object undone again right after tsfw restored it spends the budget: bursts are
+        // free. Decided once per pass, so a retried write does not pay twice.
+        let allowed: boolean | undefined;
+        const mayWrite = (plan: Plan) => allowed ??= ADMIN_CAUSES.has(trigger.cause)
+          || !deps.fights.isReundo(deps.now(), driftObjects(plan.drift))
+          || deps.bucket.take(deps.now());
         const onObserved = deps.inspect?.() ? (state: unknown) => {
           objects = { objects: backend.inspect(desired, state) };
         } : undefined;
-        return converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}) });
+        return convergeRetryingRaces(() => converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}) }), trigger);
       });
+      if (result.changed && !result.held) deps.fights.markRestored(deps.now(), driftObjects(result.drift));
       const kind: PassResult = !result.changed ? 'quiet' : result.held ? 'held' : 'repaired';
       outcome = { trigger, at, result: kind, durationMs: ms(started), converge: result, ...objects };
       report(outcome, result);
@@ -124,6 +131,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       deps.log.error({ cause: trigger.cause, detail: trigger.detail, err: error }, 'reconcile pass failed');
     }
     deps.onPass?.(outcome);
+  };
+
+  /** Another writer changed the kernel between our read and write: read again and retry at once. */
+  const convergeRetryingRaces = async (run: () => Promise<ConvergeResult>, trigger: Trigger): Promise<ConvergeResult> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (attempt >= RACE_RETRIES || !isRace(error)) throw error;
+        deps.log.debug({ cause: trigger.cause, attempt, err: error }, 'state changed underneath a write: retrying');
+      }
+    }
   };
 
   const report = (outcome: PassOutcome, result: ConvergeResult) => {
@@ -207,6 +226,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     },
   };
   return api;
+}
+
+/** Attempts of one pass when another writer keeps racing it; beyond that the pass fails. */
+const RACE_RETRIES = 3;
+
+function isRace(error: unknown): boolean {
+  return error instanceof ConvergenceError || (error instanceof ExecError && error.kind === 'raced');
 }
 
 function ms(started: number): number {
