@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { ConcreteBackend, Config } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
@@ -6,8 +5,8 @@ import { desiredRuleset } from '../model/desired.js';
 import { FAMILIES } from '../model/types.js';
 import type { Mode } from '../model/types.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
-import { createIptablesBackend } from './iptables/backend.js';
-import { createNftablesBackend } from './nftables/backend.js';
+import { backendSpec, buildBackend, familiesPresent } from './factory.js';
+import type { BackendSpec } from './factory.js';
 import type { Backend, DriftItem, PlannedAction } from './types.js';
 
 /**
@@ -37,21 +36,9 @@ export interface CleanupOptions {
 
 /** A backend that may hold tsfw's objects, for cleaning: every family it can see, not just the configured ones. */
 function cleanerFor(name: ConcreteBackend, config: Config, runner: CommandRunner, opts: CleanupOptions): Backend | string {
-  if (name === 'nftables') {
-    return createNftablesBackend(runner, { table: config.nftables.table, priorities: config.nftables.priorities }) as Backend;
-  }
-  const exists = opts.exists ?? existsSync;
-  const procNet = opts.procNet ?? '/proc/net';
-  const families = name === 'iptables-legacy'
-    ? FAMILIES.filter((f) => exists(`${procNet}/${f}_tables_names`))
-    : [...FAMILIES];
-  if (families.length === 0) return `${procNet}/ip_tables_names absent: x_tables not loaded, nothing to remove`;
-  return createIptablesBackend(runner, {
-    flavour: name === 'iptables-nft' ? 'nft' : 'legacy',
-    families,
-    jumpPosition: config.jumpPosition,
-    keepBuiltins: opts.activeMode === 'nodivert',
-  }) as Backend;
+  const families = familiesPresent(name, opts);
+  if (families.length === 0) return `${opts.procNet ?? '/proc/net'}/ip_tables_names absent: x_tables not loaded, nothing to remove`;
+  return buildBackend(backendSpec(name, config, { families, keepBuiltins: opts.activeMode === 'nodivert' }), runner);
 }
 
 /** Converges each named backend to mode off; failures are reported per backend, never thrown. */
@@ -61,35 +48,38 @@ export async function cleanupBackends(
   runner: CommandRunner,
   opts: CleanupOptions = {},
 ): Promise<BackendCleanup[]> {
-  const off = desiredRuleset('off', FAMILIES, []);
   const out: BackendCleanup[] = [];
   for (const name of names) {
-    const empty = { backend: name, actions: [], drift: [], warnings: [] };
     const backend = cleanerFor(name, config, runner, opts);
-    if (typeof backend === 'string') {
-      out.push({ ...empty, status: 'skipped', note: backend });
-      continue;
-    }
-    try {
-      // nft's observe treats a missing binary as "nothing there"; ask first so the note says why.
-      if (name === 'nftables') await runner.run('nft', ['--version']);
-      const state = await backend.observe();
-      if (isUnavailable(state)) {
-        out.push({ ...empty, status: 'skipped', note: `${name}: binaries not installed` });
-        continue;
-      }
-      const plan = backend.plan(off, state);
-      if (plan.actions.length > 0 && !opts.dryRun) await backend.apply(plan);
-      out.push({ backend: name, status: plan.actions.length > 0 ? 'removed' : 'clean', actions: plan.actions, drift: plan.drift, warnings: plan.warnings });
-    } catch (error) {
-      if (error instanceof ExecError && error.kind === 'not-found') {
-        out.push({ ...empty, status: 'skipped', note: `${name}: ${error.stderr || 'not installed'}` });
-      } else {
-        out.push({ ...empty, status: 'failed', note: `${name}: ${error instanceof Error ? error.message : String(error)}` });
-      }
-    }
+    out.push(typeof backend === 'string'
+      ? { backend: name, actions: [], drift: [], warnings: [], status: 'skipped', note: backend }
+      : await cleanBackend(backend, name, runner, opts));
   }
   return out;
+}
+
+/**
+ * Removes the objects of settings the daemon has just left (another backend, a dropped family,
+ * another nft table): the same cleanup as a CLI backend switch, for exactly what was retired.
+ */
+export function removeRetired(retired: BackendSpec, runner: CommandRunner, opts: CleanupOptions = {}): Promise<BackendCleanup> {
+  return cleanBackend(buildBackend(retired, runner), retired.name, runner, opts);
+}
+
+async function cleanBackend(backend: Backend, name: ConcreteBackend, runner: CommandRunner, opts: CleanupOptions): Promise<BackendCleanup> {
+  const empty = { backend: name, actions: [], drift: [], warnings: [] };
+  try {
+    // nft's observe treats a missing binary as "nothing there"; ask first so the note says why.
+    if (name === 'nftables') await runner.run('nft', ['--version']);
+    const state = await backend.observe();
+    if (isUnavailable(state)) return { ...empty, status: 'skipped', note: `${name}: binaries not installed` };
+    const plan = backend.plan(desiredRuleset('off', FAMILIES, []), state);
+    if (plan.actions.length > 0 && !opts.dryRun) await backend.apply(plan);
+    return { backend: name, status: plan.actions.length > 0 ? 'removed' : 'clean', actions: plan.actions, drift: plan.drift, warnings: plan.warnings };
+  } catch (error) {
+    if (error instanceof ExecError && error.kind === 'not-found') return { ...empty, status: 'skipped', note: `${name}: ${error.stderr || 'not installed'}` };
+    return { ...empty, status: 'failed', note: `${name}: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 function isUnavailable(state: unknown): boolean {

@@ -1,11 +1,8 @@
 import type { Config, ConcreteBackend } from '../config/schema.js';
 import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
-import { createIptablesBackend } from './iptables/backend.js';
 import { detectBackend } from './iptables/detect.js';
 import type { DetectProbe } from './iptables/detect.js';
-import { createNftablesBackend } from './nftables/backend.js';
-import type { Backend } from './types.js';
 
 /** Why a backend was chosen: shown by `status` and `--json` so detection never guesses silently. */
 export interface BackendChoice {
@@ -30,17 +27,4 @@ export async function chooseBackend(
   return detectBackend({ runner, exists: probe.exists ?? existsSync, ...(probe.procNet ? { procNet: probe.procNet } : {}) });
 }
 
-/** Builds the backend object for a concrete choice. */
-export function createBackend(name: ConcreteBackend, config: Config, runner: CommandRunner): Backend {
-  switch (name) {
-    case 'nftables':
-      return createNftablesBackend(runner, { table: config.nftables.table, priorities: config.nftables.priorities }) as Backend;
-    case 'iptables-nft':
-    case 'iptables-legacy':
-      return createIptablesBackend(runner, {
-        flavour: name === 'iptables-nft' ? 'nft' : 'legacy',
-        families: config.families,
-        jumpPosition: config.jumpPosition,
-      }) as Backend;
-  }
-}
+export { createBackend } from './factory.js';

@@ -1,7 +1,10 @@
 import { existsSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { chooseBackend, createBackend } from '../backends/select.js';
+import { backendSpec, buildBackend as factoryBuild, retiredBy } from '../backends/factory.js';
+import type { BackendSpec } from '../backends/factory.js';
+import { removeRetired } from '../backends/leftovers.js';
+import { chooseBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -71,8 +74,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now();
   const lockOptions = { runDir: options.runDir, onCompromised: (err: Error) => dlog.error({ err }, 'lock taken over while held') };
 
-  let backend: Backend = await buildBackend(config());
-  let backendKey = backendSettings(config());
+  let { spec, backend } = await buildBackend(config());
+  /** Settings the daemon has left whose objects are still to be removed (under the lock, in a pass). */
+  let retired: BackendSpec[] = [];
   const bucket = new TokenBucket(config().reconcile, Date.now());
   const fights = new FightLog(fightWindow(config()));
   const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
@@ -92,11 +96,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     markDone = resolve;
   });
 
-  async function buildBackend(c: Config): Promise<Backend> {
+  async function buildBackend(c: Config): Promise<{ spec: BackendSpec; backend: Backend }> {
     const choice = await chooseBackend(c, runner);
     for (const warning of choice.warnings) dlog.warn({ backend: choice.backend }, warning);
     dlog.info({ backend: choice.backend, reason: choice.reason, evidence: choice.evidence }, 'backend chosen');
-    return createBackend(choice.backend, c, runner);
+    const chosen = backendSpec(choice.backend, c);
+    return { spec: chosen, backend: factoryBuild(chosen, runner) };
+  }
+
+  /** Removes what the previous settings left behind, as a CLI backend switch does; failures retry next pass. */
+  async function removeRetiredSettings(): Promise<void> {
+    const pending = retired;
+    retired = [];
+    for (const old of pending) {
+      const result = await removeRetired(old, runner);
+      if (result.status === 'failed') retired.push(old);
+      dlog.info({ backend: old.name, status: result.status, actions: result.actions.length, ...(result.note ? { note: result.note } : {}) }, 'objects of the previous backend settings removed');
+    }
   }
 
   const facts = (): DaemonFacts => ({
@@ -126,6 +142,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
       // converging): never undo an explicit apply because the watcher has not fired yet.
       if (keeper.changedOnDisk()) await adoptReload('config', false);
+      if (retired.length > 0) await removeRetiredSettings();
       return { backend, desired: keeper.current().desired };
     },
     withLock: (fn) => withLock(lockOptions, fn),
@@ -153,10 +170,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return;
     }
     const next = result.current.loaded.config;
-    if (backendSettings(next) !== backendKey) {
-      dlog.warn({ from: backendKey, to: backendSettings(next) }, 'backend settings changed: objects of the old settings are left in place (see tsfw cleanup)');
-      backend = await buildBackend(next);
-      backendKey = backendSettings(next);
+    const rebuilt = await buildBackend(next);
+    if (rebuilt.spec.key !== spec.key) {
+      const old = retiredBy(spec, rebuilt.spec);
+      if (old) retired.push(old);
+      dlog.info({ from: spec.key, to: rebuilt.spec.key }, 'backend settings changed: switching in the next pass');
+      ({ spec, backend } = rebuilt);
     }
     bucket.reconfigure(next.reconcile, Date.now());
     fights.setWindow(fightWindow(next));
@@ -171,7 +190,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   /** Starts, restarts or stops the monitor and schedule to match the current config. */
   async function syncTriggers(): Promise<void> {
     const c = config();
-    const scope = eventScope(backend.name, c);
+    const scope = spec.eventScope;
     const key = scope && c.reconcile.watch ? scope.join(',') : '';
     if (key !== monitorKey) {
       await monitor?.stop();
@@ -266,17 +285,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   dlog.info({ backend: backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: monitor !== undefined }, 'daemon running');
 
   return { done, reload: () => adoptReload('sighup', true), stop };
-}
-
-/** Tables whose nft monitor events can concern this backend; undefined when nft cannot see it. */
-function eventScope(backend: string, config: Config): string[] | undefined {
-  if (backend === 'nftables') return [`inet ${config.nftables.table}`];
-  if (backend === 'iptables-nft') return ['ip filter', 'ip nat', 'ip6 filter', 'ip6 nat'];
-  return undefined;
-}
-
-function backendSettings(config: Config): string {
-  return JSON.stringify({ backend: config.backend, nftables: config.nftables });
 }
 
 /** What keeps changing is judged over the time the bucket needs to refill completely. */
