@@ -51,14 +51,15 @@ describe('cleanup across backends', () => {
   });
 
   it('folds removed leftovers into the active result as a change, tagged with the backend', () => {
-    const base: ConvergeResult = { changed: false, dryRun: false, mode: 'on', backend: 'nftables', actions: [], drift: [], warnings: [], durationMs: 1 };
+    const base: ConvergeResult = { changed: false, dryRun: false, writes: [], mode: 'on', backend: 'nftables', actions: [], drift: [], warnings: [], durationMs: 1 };
     const merged = withLeftovers(base, [
-      { backend: 'iptables-legacy', status: 'removed', actions: [{ op: 'delete-chain', family: 'ip', table: 'filter', chain: 'ts-input', reason: 'not wanted in mode off' }], drift: [], warnings: [] },
-      { backend: 'iptables-nft', status: 'failed', note: 'iptables-nft: boom', actions: [], drift: [], warnings: [] },
+      { backend: 'iptables-legacy', status: 'removed', actions: [{ op: 'delete-chain', family: 'ip', table: 'filter', chain: 'ts-input', reason: 'not wanted in mode off' }], writes: [{ file: 'iptables-legacy-restore', args: ['--noflush'], input: '*filter\n-X ts-input\nCOMMIT\n' }], drift: [], warnings: [] },
+      { backend: 'iptables-nft', status: 'failed', note: 'iptables-nft: boom', actions: [], writes: [], drift: [], warnings: [] },
     ]);
     expect(merged.changed).toBe(true);
     expect(merged.actions[0]!.reason).toBe('[iptables-legacy] leftover: not wanted in mode off');
+    expect(merged.writes.map((w) => w.file)).toEqual(['iptables-legacy-restore']);
     expect(merged.warnings).toEqual(['leftover check failed: iptables-nft: boom']);
-    expect(withLeftovers(base, [{ backend: 'nftables', status: 'clean', actions: [], drift: [], warnings: [] }]).changed).toBe(false);
+    expect(withLeftovers(base, [{ backend: 'nftables', status: 'clean', actions: [], writes: [], drift: [], warnings: [] }]).changed).toBe(false);
   });
 });

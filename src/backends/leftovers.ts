@@ -7,7 +7,7 @@ import type { Mode } from '../model/types.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { backendSpec, buildBackend, familiesPresent } from './factory.js';
 import type { BackendSpec } from './factory.js';
-import type { Backend, DriftItem, PlannedAction } from './types.js';
+import type { Backend, DriftItem, PlannedAction, ProcessWrite } from './types.js';
 
 /**
  * Removing tsfw's objects from backends other than the active one: `cleanup --all-backends`, and
@@ -22,6 +22,8 @@ export interface BackendCleanup {
   readonly status: 'removed' | 'clean' | 'skipped' | 'failed';
   readonly note?: string;
   readonly actions: readonly PlannedAction[];
+  /** The exact process calls the removal made (or, in a dry run, would make). */
+  readonly writes: readonly ProcessWrite[];
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
 }
@@ -52,7 +54,7 @@ export async function cleanupBackends(
   for (const name of names) {
     const backend = cleanerFor(name, config, runner, opts);
     out.push(typeof backend === 'string'
-      ? { backend: name, actions: [], drift: [], warnings: [], status: 'skipped', note: backend }
+      ? { backend: name, actions: [], writes: [], drift: [], warnings: [], status: 'skipped', note: backend }
       : await cleanBackend(backend, name, runner, opts));
   }
   return out;
@@ -67,7 +69,7 @@ export function removeRetired(retired: BackendSpec, runner: CommandRunner, opts:
 }
 
 async function cleanBackend(backend: Backend, name: ConcreteBackend, runner: CommandRunner, opts: CleanupOptions): Promise<BackendCleanup> {
-  const empty = { backend: name, actions: [], drift: [], warnings: [] };
+  const empty = { backend: name, actions: [], writes: [], drift: [], warnings: [] };
   try {
     // nft's observe treats a missing binary as "nothing there"; ask first so the note says why.
     if (name === 'nftables') await runner.run('nft', ['--version']);
@@ -75,7 +77,8 @@ async function cleanBackend(backend: Backend, name: ConcreteBackend, runner: Com
     if (isUnavailable(state)) return { ...empty, status: 'skipped', note: `${name}: binaries not installed` };
     const plan = backend.plan(desiredRuleset('off', FAMILIES, []), state);
     if (plan.actions.length > 0 && !opts.dryRun) await backend.apply(plan);
-    return { backend: name, status: plan.actions.length > 0 ? 'removed' : 'clean', actions: plan.actions, drift: plan.drift, warnings: plan.warnings };
+    const writes = plan.actions.length > 0 ? backend.writes(plan) : [];
+    return { backend: name, status: plan.actions.length > 0 ? 'removed' : 'clean', actions: plan.actions, writes, drift: plan.drift, warnings: plan.warnings };
   } catch (error) {
     if (error instanceof ExecError && error.kind === 'not-found') return { ...empty, status: 'skipped', note: `${name}: ${error.stderr || 'not installed'}` };
     return { ...empty, status: 'failed', note: `${name}: ${error instanceof Error ? error.message : String(error)}` };
@@ -106,6 +109,7 @@ export function withLeftovers(result: ConvergeResult, cleanups: readonly Backend
     ...result,
     changed: result.changed || removed.length > 0,
     actions: [...removed.flatMap((c) => c.actions.map(tag(c))), ...result.actions],
+    writes: [...removed.flatMap((c) => c.writes), ...result.writes],
     drift: [...removed.flatMap((c) => c.drift.map((d) => ({ ...d, detail: `[${c.backend}] ${d.detail}` }))), ...result.drift],
     warnings: [
       ...result.warnings,

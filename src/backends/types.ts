@@ -37,6 +37,19 @@ export interface Plan<Payload = unknown> {
   readonly payload: Payload;
 }
 
+/**
+ * One process call that applying a plan makes, exactly as it is made: the command line and its
+ * stdin (the nft JSON document, an iptables-restore script). `--dry-run` prints these, apply runs
+ * these, so what a dry run shows is byte for byte what a write sends.
+ */
+export interface ProcessWrite {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly input: string;
+  /** The family an iptables write is for (each family is written and fails on its own). */
+  readonly family?: Family;
+}
+
 /** Presence and counters of one owned object, for `status`. */
 export interface ObjectStatus {
   readonly family: Family | 'inet';
@@ -54,7 +67,9 @@ export interface Backend<State = unknown, Payload = unknown> {
   observe(): Promise<State>;
   /** Desired vs observed → the smallest set of writes; empty actions when converged. Pure. */
   plan(desired: Ruleset, state: State): Plan<Payload>;
-  /** Writes a plan: one kernel transaction per table. */
+  /** The exact process calls `apply` makes for this plan, in order; none when converged. Pure. */
+  writes(plan: Plan<Payload>): readonly ProcessWrite[];
+  /** Writes a plan by running `writes(plan)`: one kernel transaction per table. */
   apply(plan: Plan<Payload>): Promise<void>;
   /** Owned objects and their counters, for `status`. Pure. */
   inspect(desired: Ruleset, state: State): ObjectStatus[];

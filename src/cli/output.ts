@@ -15,6 +15,7 @@ export function resultJson(result: ConvergeResult, choice: BackendChoice, extra:
     backend: result.backend,
     backendReason: choice.reason,
     actions: result.actions,
+    writes: result.writes,
     drift: result.drift,
     warnings: [...choice.warnings, ...result.warnings],
     durationMs: result.durationMs,
@@ -34,6 +35,10 @@ export function printResult(result: ConvergeResult, verb: string): void {
     for (const a of result.actions) {
       const where = [a.family, a.table, a.chain].filter(Boolean).join(' ');
       lines.push(`  ${result.dryRun ? 'would ' : ''}${a.op} ${where}: ${a.reason}`);
+    }
+    // A dry run shows exactly what the write would send, byte for byte.
+    if (result.dryRun) {
+      for (const w of result.writes) lines.push(`  would run: ${[w.file, ...w.args].join(' ')} with stdin:`, w.input.replace(/\n$/, ''));
     }
   }
   for (const w of result.warnings) lines.push(`  warning: ${w}`);

@@ -1,4 +1,4 @@
-import type { Backend, DriftItem, Plan, PlannedAction } from '../backends/types.js';
+import type { Backend, DriftItem, Plan, PlannedAction, ProcessWrite } from '../backends/types.js';
 import type { Mode, Ruleset } from '../model/types.js';
 
 /** The outcome of one convergence pass: the shape of `--json` output. */
@@ -8,6 +8,8 @@ export interface ConvergeResult {
   readonly mode: Mode;
   readonly backend: string;
   readonly actions: readonly PlannedAction[];
+  /** The exact process calls the plan's write makes (a dry run: would make), in order. */
+  readonly writes: readonly ProcessWrite[];
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
@@ -67,6 +69,7 @@ export async function converge<S, P>(
     mode: desired.mode,
     backend: backend.name,
     actions: plan.actions,
+    writes: changed ? backend.writes(plan) : [],
     drift: plan.drift,
     warnings: plan.warnings,
     durationMs: Math.round((now() - started) * 10) / 10,

@@ -36,6 +36,7 @@ function world() {
     // One rule whose "counter" is the state it was read from, so tests see which reading was used.
     inspect: (d, state) => [{ family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/x', present: state === d.mode }],
     render: () => '',
+    writes: (plan) => [{ file: 'fake', args: [], input: plan.payload }],
   };
   return { kernel, backend: backend as Backend };
 }

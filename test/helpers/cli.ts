@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import type { DriftItem, ObjectStatus, PlannedAction } from '../../src/backends/types.js';
+import type { DriftItem, ObjectStatus, PlannedAction, ProcessWrite } from '../../src/backends/types.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { Netns } from './netns.js';
 
@@ -31,6 +31,7 @@ export interface ConvergeReport {
   readonly mode: string;
   readonly backend: string;
   readonly actions: readonly PlannedAction[];
+  readonly writes: readonly ProcessWrite[];
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
   readonly durationMs: number;

@@ -2,7 +2,7 @@ import { ExecError } from '../../exec/errors.js';
 import type { CommandRunner, RunOptions } from '../../exec/runner.js';
 import type { Family, Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
-import type { Backend, ObjectStatus, Plan } from '../types.js';
+import type { Backend, ObjectStatus, Plan, ProcessWrite } from '../types.js';
 import { IncompatibleTableError, parseIptablesSave, taggedJumps } from './parse.js';
 import type { IptTableDump } from './parse.js';
 import { planIptables } from './plan.js';
@@ -80,6 +80,11 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
     }
   }
 
+  /** One `*-restore --noflush` per (family, table) script: each an atomic commit of its own. */
+  const writes = (plan: Plan<IptPayload>): ProcessWrite[] => plan.payload.scripts.map((s) => ({
+    file: iptBinary(opts.flavour, s.family, 'restore'), args: ['--noflush', '-w', '5'], input: s.script, family: s.family,
+  }));
+
   return {
     name: opts.flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy',
     async observe() {
@@ -96,14 +101,16 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
       }
       return plan;
     },
+    writes,
     async apply(plan: Plan<IptPayload>) {
       const failures = [...plan.payload.failures];
-      for (const script of plan.payload.scripts) {
-        if (failures.some((f) => f.family === script.family)) continue;
+      for (const write of writes(plan)) {
+        const family = write.family!;
+        if (failures.some((f) => f.family === family)) continue;
         try {
-          await run(iptBinary(opts.flavour, script.family, 'restore'), ['--noflush', '-w', '5'], { input: script.script });
+          await run(write.file, write.args, { input: write.input });
         } catch (error) {
-          failures.push({ family: script.family, error: error instanceof Error ? error : new Error(String(error)) });
+          failures.push({ family, error: error instanceof Error ? error : new Error(String(error)) });
         }
       }
       if (failures.length > 0) {

@@ -2,7 +2,7 @@ import type { CommandRunner } from '../../exec/runner.js';
 import { classifyFailure, ExecError, isMissingObject } from '../../exec/errors.js';
 import type { Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
-import type { Backend, ObjectStatus, Plan } from '../types.js';
+import type { Backend, ObjectStatus, Plan, ProcessWrite } from '../types.js';
 import { nftDocument } from './json.js';
 import type { NftCommand } from './json.js';
 import { ABSENT, parseNftTable } from './parse.js';
@@ -19,6 +19,9 @@ export type NftBackend = Backend<NftState, NftCommand[]>;
  * tools' newer expressions) and writes each plan as one `nft -j -f -` transaction.
  */
 export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): NftBackend {
+  /** The whole plan is one JSON document on stdin: one kernel transaction, all or nothing. */
+  const writes = (plan: Plan<NftCommand[]>): ProcessWrite[] =>
+    plan.payload.length === 0 ? [] : [{ file: 'nft', args: ['-j', '-f', '-'], input: nftDocument(plan.payload) }];
   return {
     name: 'nftables',
     async observe() {
@@ -33,9 +36,9 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
       throw classifyFailure('nft list table', result.exitCode, result.stderr);
     },
     plan: (desired, state) => planNft(desired, state, opts),
+    writes,
     async apply(plan: Plan<NftCommand[]>) {
-      if (plan.payload.length === 0) return;
-      await runner.run('nft', ['-j', '-f', '-'], { input: nftDocument(plan.payload) });
+      for (const write of writes(plan)) await runner.run(write.file, write.args, { input: write.input });
     },
     inspect: (desired, state) => inspectNft(desired, state, opts),
     render(desired: Ruleset, format) {
