@@ -1,5 +1,6 @@
 import type { Family, Ruleset } from '../../model/types.js';
 import { isOwnedChain, isOwnedJumpComment, ruleIdFromComment } from '../../ownership.js';
+import { firstRuleDifference } from '../rule-diff.js';
 import type { DriftItem, Plan, PlannedAction } from '../types.js';
 import { planJumps } from './jumps.js';
 import type { JumpPosition } from './jumps.js';
@@ -188,19 +189,12 @@ function fillChain(chain: IptDesiredChain, seen: IptChain | undefined, s: Sectio
 
 /** The first difference between desired and observed rule lines, or undefined when identical. */
 function compareRules(want: IptDesiredChain, seen: IptChain): Omit<DriftItem, 'family' | 'table' | 'chain'> | undefined {
-  const wantLines = want.rules.map((r) => r.line);
-  const seenLines = seen.rules.map(ruleLine);
-  if (wantLines.length === seenLines.length && wantLines.every((l, i) => l === seenLines[i])) return undefined;
-  const seenSet = new Set(seenLines);
-  const missing = want.rules.find((r) => !seenSet.has(r.line));
-  if (missing) return { kind: 'missing', rule: missing.id, detail: `rule ${missing.id} is missing or edited` };
-  const wantSet = new Set(wantLines);
-  const extraIndex = seenLines.findIndex((l) => !wantSet.has(l));
-  if (extraIndex >= 0) {
-    const id = ruleIdFromComment(seen.rules[extraIndex]!.comment);
-    return { kind: 'unexpected', ...(id ? { rule: id } : {}), detail: `chain ${seen.name} has a rule tsfw did not write at position ${extraIndex + 1}${id ? ` (${id})` : ''}` };
-  }
-  if (wantLines.length !== seenLines.length) return { kind: 'unexpected', detail: `chain ${seen.name} has duplicated rules` };
-  const at = wantLines.findIndex((l, i) => l !== seenLines[i]);
-  return { kind: 'misordered', rule: want.rules[at]!.id, detail: `rules of ${seen.name} are out of order from position ${at + 1}` };
+  return firstRuleDifference(
+    seen.name,
+    want.rules.map((r) => ({ key: r.line, id: r.id })),
+    seen.rules.map((r, i) => {
+      const id = ruleIdFromComment(r.comment);
+      return { key: ruleLine(r), where: `position ${i + 1}`, ...(id ? { id } : {}) };
+    }),
+  );
 }

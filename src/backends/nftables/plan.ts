@@ -1,5 +1,6 @@
 import { isOwnedChain, ruleIdFromComment } from '../../ownership.js';
 import type { Ruleset } from '../../model/types.js';
+import { firstRuleDifference } from '../rule-diff.js';
 import type { DriftItem, Plan, PlannedAction } from '../types.js';
 import { stableStringify } from './json.js';
 import type { NftBaseSpec, NftCommand, NftRuleSpec } from './json.js';
@@ -121,20 +122,14 @@ function describeBase(base: NftBaseSpec | undefined): string {
 /** The first difference between desired and observed rules, or undefined when identical. */
 function compareRules(want: readonly NftRuleSpec[], seen: ObservedNftChain): Omit<DriftItem, 'family' | 'table'> | undefined {
   const key = (r: { expr: readonly unknown[]; comment?: string }) => stableStringify({ expr: r.expr, comment: r.comment ?? null });
-  const wantKeys = want.map(key);
-  const seenKeys = seen.rules.map(key);
-  if (wantKeys.length === seenKeys.length && wantKeys.every((k, i) => k === seenKeys[i])) return undefined;
-  const seenSet = new Set(seenKeys);
-  const missing = want.find((r, i) => !seenSet.has(wantKeys[i]!));
-  if (missing) return { kind: 'missing', rule: ruleIdFromComment(missing.comment), detail: `rule ${ruleIdFromComment(missing.comment)} is missing or edited` };
-  const wantSet = new Set(wantKeys);
-  const extra = seen.rules.find((_, i) => !wantSet.has(seenKeys[i]!));
-  if (extra) {
-    const id = ruleIdFromComment(extra.comment);
-    return { kind: 'unexpected', rule: id, detail: `chain ${seen.name} has a rule tsfw did not write (handle ${extra.handle}${id ? `, ${id}` : ''})` };
-  }
-  if (wantKeys.length !== seenKeys.length) return { kind: 'unexpected', detail: `chain ${seen.name} has duplicated rules` };
-  return { kind: 'misordered', detail: `rules of ${seen.name} are out of order` };
+  return firstRuleDifference(
+    seen.name,
+    want.map((r) => ({ key: key(r), id: ruleIdFromComment(r.comment) ?? '?' })),
+    seen.rules.map((r) => {
+      const id = ruleIdFromComment(r.comment);
+      return { key: key(r), where: `handle ${r.handle}`, ...(id ? { id } : {}) };
+    }),
+  );
 }
 
 /** Accumulates commands, actions and drift with the table filled in. */
