@@ -7,9 +7,9 @@ const config = (yaml: string) => parseConfigText(yaml, 'test').config;
 describe('backendSpec', () => {
   it('derives options, a rebuild key and the event scope from the config', () => {
     const nft = backendSpec('nftables', config('nftables: {table: fw}'));
-    expect(nft).toMatchObject({ name: 'nftables', options: { table: 'fw' }, eventScope: ['inet fw'] });
+    expect(nft).toMatchObject({ name: 'nftables', options: { table: 'fw' }, eventScope: { tables: ['inet fw'], builtins: [] } });
     const ipt = backendSpec('iptables-nft', config('families: [ip]'));
-    expect(ipt).toMatchObject({ options: { flavour: 'nft', families: ['ip'] }, eventScope: ['ip filter', 'ip nat'] });
+    expect(ipt).toMatchObject({ options: { flavour: 'nft', families: ['ip'] }, eventScope: { tables: ['ip filter', 'ip nat'], builtins: expect.arrayContaining(['INPUT', 'FORWARD', 'POSTROUTING']) } });
     expect(backendSpec('iptables-legacy', config('{}')).eventScope).toBeUndefined();
   });
 

@@ -5,6 +5,7 @@ import { FAMILIES } from '../model/types.js';
 import type { Family } from '../model/types.js';
 import { createIptablesBackend } from './iptables/backend.js';
 import type { IptBackendOptions } from './iptables/backend.js';
+import { BUILTIN_CHAINS, IPT_TABLES } from './iptables/render.js';
 import { createNftablesBackend } from './nftables/backend.js';
 import type { NftOptions } from './nftables/render.js';
 import type { Backend } from './types.js';
@@ -15,15 +16,23 @@ import type { Backend } from './types.js';
  * and the daemon rebuilds exactly when something a backend was built from has changed.
  */
 
+/** Which kernel events concern a backend: its tables, and the foreign chains it writes jumps into. */
+export interface BackendEventScope {
+  /** `family table` pairs, e.g. `inet tsfw`, `ip filter`. */
+  readonly tables: readonly string[];
+  /** Built-in chains holding tsfw's jumps; other chains tsfw does not own cause no pass. */
+  readonly builtins: readonly string[];
+}
+
 /** Everything one backend is built from, plus what callers need to know about it. */
 export type BackendSpec =
-  | { readonly name: 'nftables'; readonly options: NftOptions; readonly key: string; readonly eventScope: readonly string[] }
+  | { readonly name: 'nftables'; readonly options: NftOptions; readonly key: string; readonly eventScope: BackendEventScope }
   | {
     readonly name: 'iptables-nft' | 'iptables-legacy';
     readonly options: Omit<IptBackendOptions, 'sleep'>;
     readonly key: string;
-    /** nft monitor tables whose events concern it; undefined for iptables-legacy (nft cannot see it). */
-    readonly eventScope?: readonly string[];
+    /** Undefined for iptables-legacy: nft cannot see x_tables changes. */
+    readonly eventScope?: BackendEventScope;
   };
 
 export interface SpecOptions {
@@ -37,7 +46,7 @@ export interface SpecOptions {
 export function backendSpec(name: ConcreteBackend, config: Config, opts: SpecOptions = {}): BackendSpec {
   if (name === 'nftables') {
     const options: NftOptions = { table: config.nftables.table, priorities: config.nftables.priorities };
-    return { name, options, key: JSON.stringify({ name, options }), eventScope: [`inet ${options.table}`] };
+    return { name, options, key: JSON.stringify({ name, options }), eventScope: { tables: [`inet ${options.table}`], builtins: [] } };
   }
   const families = opts.families ?? config.families;
   const options = {
@@ -48,7 +57,8 @@ export function backendSpec(name: ConcreteBackend, config: Config, opts: SpecOpt
   } as const;
   const key = JSON.stringify({ name, options });
   if (name === 'iptables-legacy') return { name, options, key };
-  return { name, options, key, eventScope: families.flatMap((f) => [`${f} filter`, `${f} nat`]) };
+  const builtins = [...new Set(IPT_TABLES.flatMap((t) => BUILTIN_CHAINS[t]))];
+  return { name, options, key, eventScope: { tables: families.flatMap((f) => IPT_TABLES.map((t) => `${f} ${t}`)), builtins } };
 }
 
 /** Builds the backend a spec describes. */

@@ -12,18 +12,21 @@ export interface Timers {
 }
 
 export interface CoalescerOptions {
-  readonly quietMs: number;
-  readonly maxWaitMs: number;
+  /** Read at each event, so a caller can change them (the monitor, once it has seen a boundary). */
+  readonly quietMs: number | (() => number);
+  readonly maxWaitMs: number | (() => number);
   /** Milliseconds on a monotonic clock. */
   readonly now: () => number;
   readonly timers: Timers;
-  /** Called once per burst with how many events it held and the first one's summary. */
-  readonly fire: (burst: { count: number; first: string }) => void;
+  /** Called once per burst with how many events it held, the first one's summary and `by` of a boundary. */
+  readonly fire: (burst: { count: number; first: string; by?: string }) => void;
 }
 
-/** Collects events; `push` for each, `cancel` on shutdown. */
+/** Collects events; `push` for each, `boundary` when the writer's transaction is complete, `cancel` on shutdown. */
 export interface Coalescer {
   push(summary: string): void;
+  /** The burst is complete (a committed transaction): fire now, if anything is pending. */
+  boundary(by: string): void;
   cancel(): void;
 }
 
@@ -34,25 +37,30 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   let count = 0;
   let first = '';
 
-  const flush = () => {
+  const flush = (by?: string) => {
+    if (handle !== undefined) options.timers.clearTimeout(handle);
     handle = undefined;
-    const burst = { count, first };
+    const burst = { count, first, ...(by ? { by } : {}) };
     count = 0;
     first = '';
     options.fire(burst);
   };
+  const value = (v: number | (() => number)) => (typeof v === 'number' ? v : v());
 
   return {
     push(summary) {
       const now = options.now();
       if (count === 0) {
-        deadline = now + options.maxWaitMs;
+        deadline = now + value(options.maxWaitMs);
         first = summary;
       }
       count += 1;
       if (handle !== undefined) options.timers.clearTimeout(handle);
-      const wait = Math.max(0, Math.min(options.quietMs, deadline - now));
-      handle = options.timers.setTimeout(flush, wait);
+      const wait = Math.max(0, Math.min(value(options.quietMs), deadline - now));
+      handle = options.timers.setTimeout(() => flush(), wait);
+    },
+    boundary(by) {
+      if (count > 0) flush(by);
     },
     cancel() {
       if (handle !== undefined) options.timers.clearTimeout(handle);

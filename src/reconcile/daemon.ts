@@ -191,7 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   async function syncTriggers(): Promise<void> {
     const c = config();
     const scope = spec.eventScope;
-    const key = scope && c.reconcile.watch ? scope.join(',') : '';
+    const key = scope && c.reconcile.watch ? JSON.stringify(scope) : '';
     if (key !== monitorKey) {
       await monitor?.stop();
       monitor = undefined;
@@ -199,7 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (scope && c.reconcile.watch) {
         monitor = createMonitor({
           spawner: runner,
-          scope: { tables: scope },
+          scope,
           log: mlog,
           timers: globalThis,
           now: () => performance.now(),

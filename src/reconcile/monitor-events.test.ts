@@ -2,32 +2,47 @@ import { describe, expect, it } from 'vitest';
 import { isRelevant, parseMonitorLine } from './monitor-events.js';
 
 const scope = { tables: ['inet tsfw'] };
+const iptScope = { tables: ['ip filter', 'ip nat'], builtins: ['INPUT', 'FORWARD', 'POSTROUTING'] };
 
-describe('nft -j monitor lines', () => {
+describe('nft monitor lines (text mode, as nft 1.0.6 prints them)', () => {
   it('summarises rule, chain and table changes', () => {
-    const rule = parseMonitorLine('{"delete": {"rule": {"family": "inet", "table": "tsfw", "chain": "ts-input", "handle": 7, "expr": []}}}');
-    expect(rule).toEqual({ kind: 'change', summary: 'delete rule inet tsfw ts-input', family: 'inet', table: 'tsfw' });
-    const table = parseMonitorLine('{"add": {"table": {"family": "ip", "name": "other", "handle": 2}}}');
-    expect(table).toEqual({ kind: 'change', summary: 'add table ip other', family: 'ip', table: 'other' });
-    const chain = parseMonitorLine('{"add": {"chain": {"family": "inet", "table": "tsfw", "name": "tsfw-filter-input", "hook": "input"}}}');
-    expect(chain).toMatchObject({ summary: 'add chain inet tsfw tsfw-filter-input' });
+    expect(parseMonitorLine('delete rule inet tsfw ts-input handle 7')).toEqual({ kind: 'change', summary: 'delete rule inet tsfw ts-input', object: 'rule', family: 'inet', table: 'tsfw', chain: 'ts-input' });
+    expect(parseMonitorLine('add table ip other')).toEqual({ kind: 'change', summary: 'add table ip other', object: 'table', family: 'ip', table: 'other' });
+    expect(parseMonitorLine('add chain inet tsfw tsfw-filter-input { type filter hook input priority -10; policy accept; }'))
+      .toMatchObject({ summary: 'add chain inet tsfw tsfw-filter-input', chain: 'tsfw-filter-input' });
+    expect(parseMonitorLine('add rule ip filter INPUT counter packets 0 bytes 0 jump ts-input comment "tsfw:jump"'))
+      .toMatchObject({ object: 'rule', family: 'ip', table: 'filter', chain: 'INPUT' });
   });
 
-  it('recognises the lost-events line as a resync', () => {
+  it('reads the transaction boundary: generation, pid and the process name', () => {
+    expect(parseMonitorLine('# new generation 5 by process 12908 (nft)')).toEqual({ kind: 'commit', generation: 5, pid: 12908, process: 'nft' });
+    expect(parseMonitorLine('# new generation 77 by process 3 (firewalld (python))')).toEqual({ kind: 'commit', generation: 77, pid: 3, process: 'firewalld (python)' });
+  });
+
+  it('recognises the lost-events line as a resync, and keeps other text apart', () => {
     expect(parseMonitorLine('# ERROR: We lost some netlink events!')).toEqual({ kind: 'lost-events' });
+    expect(parseMonitorLine('hello').kind).toBe('other');
+    expect(parseMonitorLine('{"add": {"table": {}}}').kind).toBe('other');
   });
 
-  it('keeps other text and broken JSON apart from changes', () => {
-    expect(parseMonitorLine('# new generation 5 by process 12908 (nft)').kind).toBe('other');
-    expect(parseMonitorLine('{"add": ').kind).toBe('other');
-  });
-
-  it('only changes in tsfw tables (or unattributable ones) are relevant', () => {
-    expect(isRelevant(parseMonitorLine('{"add": {"table": {"family": "ip", "name": "other"}}}'), scope)).toBe(false);
-    expect(isRelevant(parseMonitorLine('{"delete": {"table": {"family": "inet", "name": "tsfw"}}}'), scope)).toBe(true);
-    expect(isRelevant(parseMonitorLine('{"add": {"rule": {"family": "ip", "table": "tsfw", "chain": "x"}}}'), scope)).toBe(false);
-    expect(isRelevant(parseMonitorLine('{"flush": {"ruleset": null}}'), scope)).toBe(true);
-    expect(isRelevant(parseMonitorLine('# ERROR: We lost some netlink events!'), scope)).toBe(true);
-    expect(isRelevant(parseMonitorLine('hello'), scope)).toBe(false);
+  it('only changes to tsfw\'s tables and chains (or unattributable ones) are relevant', () => {
+    const relevant = (line: string, s: typeof scope | typeof iptScope = scope) => isRelevant(parseMonitorLine(line), s);
+    expect(relevant('add table ip other')).toBe(false);
+    expect(relevant('delete table inet tsfw')).toBe(true);
+    expect(relevant('add rule ip tsfw x accept')).toBe(false);
+    expect(relevant('delete chain inet tsfw ts-input')).toBe(true);
+    expect(relevant('add rule inet tsfw tsfw-filter-input jump ts-input')).toBe(true);
+    expect(relevant('flush ruleset')).toBe(true);
+    expect(relevant('# ERROR: We lost some netlink events!')).toBe(true);
+    expect(relevant('hello')).toBe(false);
+    // An admin's own chain, rule or set inside tsfw's table (the nodivert wiring) is not tsfw's.
+    expect(relevant('add chain inet tsfw my-input { type filter hook input priority 0; policy accept; }')).toBe(false);
+    expect(relevant('add rule inet tsfw my-input iifname "wan0" jump ts-input')).toBe(false);
+    expect(relevant('add set inet tsfw admins { type ipv4_addr; }')).toBe(false);
+    // iptables-nft: tsfw's chains and the built-ins holding its jumps; Docker's chains are not.
+    expect(relevant('delete rule ip filter INPUT handle 4', iptScope)).toBe(true);
+    expect(relevant('add rule ip filter ts-forward accept', iptScope)).toBe(true);
+    expect(relevant('add rule ip filter DOCKER-USER return', iptScope)).toBe(false);
+    expect(relevant('add rule ip mangle PREROUTING accept', iptScope)).toBe(false);
   });
 });

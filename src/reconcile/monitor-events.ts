@@ -1,51 +1,65 @@
+import { isOwnedChain } from '../ownership.js';
+
 /**
- * Reading `nft -j monitor` lines: each JSON line is one change (`{"add": {"rule": {...}}}`); the
- * non-JSON `# ERROR: We lost some netlink events!` means the kernel dropped notifications and
- * the state must be read again. Pure.
+ * Reading `nft monitor` (text mode) lines. Each change is one line, `<op> <object> <family>
+ * <table> [<chain or name>] …`; nft 1.0.6 ends every committed transaction with
+ * `# new generation N by process PID (NAME)`, the boundary at which a repair pass may start and
+ * the name of the program that made the change; `# ERROR: We lost some netlink events!` means the
+ * kernel dropped notifications and the state must be read again. Pure.
  */
 
 /** One monitor line, classified. */
 export type MonitorLine =
-  | { readonly kind: 'change'; readonly summary: string; readonly family?: string; readonly table?: string }
+  | {
+    readonly kind: 'change';
+    readonly summary: string;
+    readonly object: string;
+    readonly family?: string;
+    readonly table?: string;
+    /** The chain a chain or rule line is about. */
+    readonly chain?: string;
+  }
+  | { readonly kind: 'commit'; readonly generation: number; readonly pid: number; readonly process: string }
   | { readonly kind: 'lost-events' }
   | { readonly kind: 'other'; readonly text: string };
 
-/** Which tables' changes can concern tsfw (the rest still never cause a write). */
+/** Which changes can concern tsfw: the rest never cause a pass. */
 export interface EventScope {
   /** `family table` pairs, e.g. `inet tsfw`, or `ip filter` for iptables-nft. */
   readonly tables: readonly string[];
+  /** Chains tsfw does not own but writes into (iptables' built-ins, where its jumps live). */
+  readonly builtins?: readonly string[];
 }
 
-/** Parses one line of `nft -j monitor` output. */
+const COMMIT = /^# new generation (\d+) by process (\d+) \((.*)\)$/;
+const CHANGE = /^(add|delete|destroy|flush|insert|replace|update|create|reset) (\w+)(?: (\S+))?(?: (\S+))?(?: (\S+))?/;
+
+/** Parses one line of `nft monitor` output. */
 export function parseMonitorLine(line: string): MonitorLine {
   const text = line.trim();
   if (/lost some netlink events/i.test(text)) return { kind: 'lost-events' };
-  if (!text.startsWith('{')) return { kind: 'other', text };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return { kind: 'other', text };
-  }
-  const [op, body] = Object.entries((doc ?? {}) as Record<string, unknown>)[0] ?? [];
-  const [object, fields] = Object.entries((body ?? {}) as Record<string, unknown>)[0] ?? [];
-  if (!op || !object) return { kind: 'other', text };
-  const f = (fields ?? {}) as Record<string, unknown>;
-  const family = typeof f.family === 'string' ? f.family : undefined;
-  const table = object === 'table' ? str(f.name) : str(f.table);
-  const chain = object === 'rule' ? str(f.chain) : object === 'chain' ? str(f.name) : undefined;
+  const commit = COMMIT.exec(text);
+  if (commit) return { kind: 'commit', generation: Number(commit[1]), pid: Number(commit[2]), process: commit[3]! };
+  const change = CHANGE.exec(text);
+  if (!change) return { kind: 'other', text };
+  const [, op, object, family, table, name] = change as unknown as [string, string, string, string?, string?, string?];
+  if (object === 'ruleset') return { kind: 'change', summary: `${op} ruleset`, object };
+  const chain = object === 'chain' || object === 'rule' ? name : undefined;
   const summary = [op, object, family, table, chain].filter(Boolean).join(' ');
-  return { kind: 'change', summary, ...(family ? { family } : {}), ...(table ? { table } : {}) };
+  return { kind: 'change', summary, object, ...(family ? { family } : {}), ...(table ? { table } : {}), ...(chain ? { chain } : {}) };
 }
 
-/** Whether a change can concern tsfw: in one of its tables, or not attributable to a table. */
+/**
+ * Whether a change can concern tsfw: its table as a whole, or a chain (or a rule in a chain) it
+ * owns or writes jumps into. An admin's own chain, set or rule in a table tsfw uses is not a
+ * reason for a pass; a change that cannot be attributed is.
+ */
 export function isRelevant(line: MonitorLine, scope: EventScope): boolean {
   if (line.kind === 'lost-events') return true;
   if (line.kind !== 'change') return false;
   if (!line.family || !line.table) return true;
-  return scope.tables.includes(`${line.family} ${line.table}`);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  if (!scope.tables.includes(`${line.family} ${line.table}`)) return false;
+  if (line.object === 'table') return true;
+  if (line.object !== 'chain' && line.object !== 'rule') return false;
+  return line.chain === undefined || isOwnedChain(line.chain) || (scope.builtins ?? []).includes(line.chain);
 }

@@ -48,13 +48,14 @@ function setup(log = quiet) {
   return { monitor, children, triggers };
 }
 
-const rule = (op: string, table = 'tsfw') => `{"${op}": {"rule": {"family": "inet", "table": "${table}", "chain": "ts-input", "handle": 7, "expr": []}}}`;
+const rule = (op: string, table = 'tsfw') => `${op} rule inet ${table} ts-input handle 7`;
+const commit = (n: number, pid = 4242, name = 'nft') => `# new generation ${n} by process ${pid} (${name})`;
 
 describe('nft monitor supervisor', () => {
-  it('runs nft -j monitor and turns a burst of events into one trigger within ~20 ms', async () => {
+  it('runs nft monitor and, before it has seen a transaction boundary, turns a burst of events into one trigger within ~20 ms', async () => {
     const s = setup();
     s.monitor.start();
-    expect(s.children[0]?.args).toEqual(['nft', '-j', 'monitor']);
+    expect(s.children[0]?.args).toEqual(['nft', 'monitor']);
     const sent = performance.now();
     for (let i = 0; i < 30; i++) s.children[0]!.print(rule(i === 0 ? 'delete' : 'add'));
     await sleep(60);
@@ -67,9 +68,33 @@ describe('nft monitor supervisor', () => {
     const s = setup();
     s.monitor.start();
     s.children[0]!.print(rule('add', 'other'));
-    s.children[0]!.print('{"add": {"table": {"family": "ip", "name": "filter"}}}');
+    s.children[0]!.print('add table ip filter');
+    s.children[0]!.print(commit(3));
     await sleep(30);
     expect(s.triggers).toEqual([]);
+    await s.monitor.stop();
+  });
+
+  it('fires at the transaction boundary, not before, however slowly the lines come, naming the writer', async () => {
+    const s = setup();
+    s.monitor.start();
+    const child = s.children[0]!;
+    child.print('add table ip filter');
+    child.print(commit(1, 10, 'iptables-nft')); // learns that this nft prints boundaries
+    child.print(rule('delete'));
+    await sleep(30); // far past the 3 ms debounce: still one transaction
+    child.print(rule('add'));
+    expect(s.triggers).toEqual([]);
+    const sent = performance.now();
+    child.print(commit(2, 4711, 'firewalld'));
+    expect(s.triggers.map((t) => t.trigger)).toEqual([{ cause: 'event', detail: 'delete rule inet tsfw ts-input (+1 more) by firewalld[4711]' }]);
+    expect(s.triggers[0]!.at - sent).toBeLessThan(5);
+    // A transaction without relevant changes causes nothing; one whose boundary never comes still fires.
+    child.print('add chain inet tsfw my-input');
+    child.print(commit(3));
+    child.print(rule('delete'));
+    await sleep(400);
+    expect(s.triggers.map((t) => t.trigger.detail)).toEqual(['delete rule inet tsfw ts-input (+1 more) by firewalld[4711]', 'delete rule inet tsfw ts-input']);
     await s.monitor.stop();
   });
 

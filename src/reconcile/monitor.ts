@@ -7,9 +7,11 @@ import type { EventScope } from './monitor-events.js';
 import type { Trigger } from './reconciler.js';
 
 /**
- * A supervised `nft -j monitor` child: the kernel reports every nftables (and iptables-nft)
- * change, so drift is repaired within milliseconds instead of at the next scheduled pass. A
- * burst of events from one transaction becomes one trigger (trailing debounce with a cap); a
+ * A supervised `nft monitor` child (text mode): the kernel reports every nftables (and
+ * iptables-nft) change, so drift is repaired within milliseconds instead of at the next scheduled
+ * pass. The changes of one transaction become one trigger the moment nft prints that
+ * transaction's `# new generation … by process …` line, named after that process; until such a
+ * line has been seen (another nft version), a short trailing debounce with a cap stands in. A
  * lost-events line triggers a resync at once; if the child dies it is restarted with backoff and
  * a pass runs once it is back, since changes made meanwhile were not reported.
  */
@@ -22,7 +24,11 @@ export interface MonitorOptions {
   /** Monotonic milliseconds. */
   readonly now: () => number;
   readonly onTrigger: (trigger: Trigger) => void;
-  /** Quiet time that ends a burst (default 3 ms) and the longest a burst may delay a pass (15 ms). */
+  /**
+   * Without transaction boundaries: quiet time that ends a burst (default 3 ms) and the longest a
+   * burst may delay a pass (15 ms). With them, a transaction whose boundary line never comes fires
+   * after BOUNDARY_WAIT_MS.
+   */
   readonly quietMs?: number;
   readonly maxWaitMs?: number;
   /** First and largest restart delay (default 100 ms, 10 s). */
@@ -47,6 +53,8 @@ export interface Monitor {
 const HEALTHY_MS = 30_000;
 /** After a (re)start, nft needs a moment to subscribe before a pass can trust what it reads. */
 const SETTLE_MS = 100;
+/** Once nft has shown it prints boundaries, how long a transaction may wait for its boundary line. */
+const BOUNDARY_WAIT_MS = 250;
 
 /** Builds the supervisor; nothing runs until `start`. */
 export function createMonitor(options: MonitorOptions): Monitor {
@@ -58,13 +66,18 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let lostEvents = 0;
   let delay = minDelay;
   let timer: unknown;
+  /** Whether this nft prints transaction boundaries (learnt from the first one). */
+  let boundaries = false;
 
   const coalescer = createCoalescer({
-    quietMs: options.quietMs ?? 3,
-    maxWaitMs: options.maxWaitMs ?? 15,
+    quietMs: () => (boundaries ? BOUNDARY_WAIT_MS : options.quietMs ?? 3),
+    maxWaitMs: () => (boundaries ? BOUNDARY_WAIT_MS : options.maxWaitMs ?? 15),
     now: options.now,
     timers: options.timers,
-    fire: ({ count, first }) => options.onTrigger({ cause: 'event', detail: count > 1 ? `${first} (+${count - 1} more)` : first }),
+    fire: ({ count, first, by }) => options.onTrigger({
+      cause: 'event',
+      detail: `${first}${count > 1 ? ` (+${count - 1} more)` : ''}${by ? ` by ${by}` : ''}`,
+    }),
   });
 
   const onLine = (text: string) => {
@@ -74,6 +87,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
       options.log.warn({ lostEvents }, 'kernel dropped netlink events: resyncing now');
       coalescer.cancel();
       options.onTrigger({ cause: 'resync', detail: 'lost netlink events' });
+    } else if (line.kind === 'commit') {
+      boundaries = true;
+      coalescer.boundary(`${line.process}[${line.pid}]`);
     } else if (isRelevant(line, options.scope)) {
       coalescer.push(line.kind === 'change' ? line.summary : 'change');
     } else if (line.kind === 'other') {
@@ -85,7 +101,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     timer = undefined;
     if (stopped) return;
     const startedAt = options.now();
-    const current = options.spawner.spawn('nft', ['-j', 'monitor'], onLine);
+    const current = options.spawner.spawn('nft', ['monitor'], onLine);
     child = current;
     if (afterRestart) {
       timer = options.timers.setTimeout(() => {

@@ -1,0 +1,57 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tempConfig } from '../helpers/cli.js';
+import type { TempConfig } from '../helpers/cli.js';
+import { startTsfwDaemon } from '../helpers/daemon.js';
+import type { DaemonProcess } from '../helpers/daemon.js';
+import { createNetns } from '../helpers/netns.js';
+import type { Netns } from '../helpers/netns.js';
+
+/**
+ * Kernel events about objects tsfw does not own cause no pass: an admin's chain inside tsfw's own
+ * table (the nodivert wiring) and another program's chains in the iptables-nft tables may change
+ * as often as they like. A change to tsfw's own objects in the same stream still repairs.
+ */
+
+const HOURLY = { schedule: '0 0 * * * *' };
+
+describe('tsfw daemon: events about other objects', () => {
+  let ns: Netns;
+  let cfg: TempConfig | undefined;
+  let daemon: DaemonProcess | undefined;
+
+  beforeAll(async () => {
+    ns = await createNetns('tsfwev');
+  });
+  afterEach(async () => {
+    if (daemon) expect(await daemon.stop()).toBe(0);
+    daemon = undefined;
+    cfg?.remove();
+    cfg = undefined;
+    await ns.sh('nft flush ruleset');
+  });
+  afterAll(async () => {
+    await ns?.destroy();
+  });
+
+  /** Runs `step` `count` times, ~20 ms apart (50 changes a second), in one shell. */
+  const churn = (step: string, count: number) => ns.sh(`i=0; while [ $i -lt ${count} ]; do ${step}; i=$((i+1)); sleep 0.02; done`);
+
+  it.each([
+    ['nftables', 'an admin\'s chain inside inet tsfw', 'nft add chain inet tsfw my-input "{ type filter hook input priority 0; policy accept; }"',
+      'nft add rule inet tsfw my-input iifname wan0 jump ts-input; nft flush chain inet tsfw my-input', 'nft delete chain inet tsfw tsfw-filter-input'],
+    ['iptables-nft', 'another program\'s chain in ip filter', 'iptables-nft -N DOCKER-USER',
+      'iptables-nft -A DOCKER-USER -j RETURN; iptables-nft -F DOCKER-USER', 'iptables-nft -D INPUT 1'],
+  ] as const)('%s: %s changing 50×/s causes no pass; tsfw\'s own object in between is repaired', async (backend, _what, setup, step, tamper) => {
+    cfg = tempConfig({ backend, families: ['ip'], reconcile: HOURLY });
+    daemon = await startTsfwDaemon(ns, cfg.path);
+    await ns.sh(setup);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = daemon.state()!.passes.total;
+    await churn(step, 100);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(daemon.state()!.passes.total).toBe(before);
+    // The same stream still carries tsfw's own changes.
+    await ns.sh(tamper);
+    await daemon.waitFor('the repair', () => daemon!.state()!.repairs.byCause.event === 1, 5_000);
+  }, 60_000);
+});
