@@ -37,15 +37,29 @@ export const REUNDO_WINDOW_MS = 5_000;
 
 /** Repairs per object over the last `windowMs`: "who/what keeps changing" for logs and status. */
 export class FightLog {
-  private entries: { at: number; objects: readonly string[] }[] = [];
+  private entries: { at: number; objects: readonly string[]; by?: string }[] = [];
   /** When tsfw last wrote each object (any cause), for telling a fight from a burst. */
   private restored = new Map<string, number>();
 
   constructor(private windowMs: number) {}
 
-  /** Records one repair touching these objects. */
-  record(at: number, objects: readonly string[]): void {
-    this.entries.push({ at, objects });
+  /** Records one repair touching these objects, undone by `by` when the kernel said who. */
+  record(at: number, objects: readonly string[], by?: string): void {
+    this.entries.push({ at, objects, ...(by ? { by } : {}) });
+  }
+
+  /**
+   * The programs whose changes tsfw had to repair within the window, by name (a shell loop runs a
+   * new `nft` each time), most frequent first.
+   */
+  writers(now: number): string[] {
+    const counts = new Map<string, number>();
+    for (const e of this.entries) {
+      if (e.at <= now - this.windowMs || !e.by) continue;
+      const name = e.by.replace(/\[\d+\]$/, '');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([by]) => by);
   }
 
   /** Notes that tsfw has just written these objects back. */

@@ -87,7 +87,7 @@ describe('nft monitor supervisor', () => {
     expect(s.triggers).toEqual([]);
     const sent = performance.now();
     child.print(commit(2, 4711, 'firewalld'));
-    expect(s.triggers.map((t) => t.trigger)).toEqual([{ cause: 'event', detail: 'delete rule inet tsfw ts-input (+1 more) by firewalld[4711]' }]);
+    expect(s.triggers.map((t) => t.trigger)).toEqual([{ cause: 'event', detail: 'delete rule inet tsfw ts-input (+1 more) by firewalld[4711]', by: 'firewalld[4711]' }]);
     expect(s.triggers[0]!.at - sent).toBeLessThan(5);
     // A transaction without relevant changes causes nothing; one whose boundary never comes still fires.
     child.print('add chain inet tsfw my-input');

@@ -77,6 +77,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     fire: ({ count, first, by }) => options.onTrigger({
       cause: 'event',
       detail: `${first}${count > 1 ? ` (+${count - 1} more)` : ''}${by ? ` by ${by}` : ''}`,
+      ...(by ? { by } : {}),
     }),
   });
 

@@ -141,7 +141,7 @@ describe('reconciler', () => {
     // Another program undoes tsfw again and again; each undo is an event.
     for (let i = 0; i < 8; i++) {
       s.kernel.value = 'tampered';
-      s.reconciler.trigger({ cause: 'event', detail: 'delete rule inet tsfw ts-input' });
+      s.reconciler.trigger({ cause: 'event', detail: 'delete rule inet tsfw ts-input', by: 'fighter[99]' });
       await s.reconciler.idle();
       s.clock.advance(100);
     }
@@ -151,7 +151,7 @@ describe('reconciler', () => {
     expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'repaired', 'repaired', 'repaired', 'held', 'held', 'held', 'held', 'held']);
     const backoffLines = s.lines.filter((l) => l.msg === 'repairs keep being undone: backing off');
     expect(backoffLines).toHaveLength(1);
-    expect(backoffLines[0]).toMatchObject({ objects: [{ object: 'inet tsfw chain ts-input', count: 3 }], drift: ['inet tsfw chain ts-input'] });
+    expect(backoffLines[0]).toMatchObject({ objects: [{ object: 'inet tsfw chain ts-input', count: 3 }], writers: ['fighter'], drift: ['inet tsfw chain ts-input'] });
     expect(s.reconciler.backoff()).toMatchObject({ active: true, heldPasses: 5, episodes: 1 });
     // One token refills in 10 s (6 per minute): the backoff timer runs a pass that repairs.
     s.clock.advance(10_000);

@@ -22,6 +22,8 @@ import type { BackoffState, PassCause, PassResult } from './state-format.js';
 export interface Trigger {
   readonly cause: PassCause;
   readonly detail?: string;
+  /** The program whose committed transaction caused this trigger, e.g. `firewalld[812]`. */
+  readonly by?: string;
 }
 
 /** What a pass converges to, from the current good config. */
@@ -162,7 +164,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return;
     }
     // Only drift someone else caused counts as a fight; start-up and reloads are the admin's.
-    if (!ADMIN_CAUSES.has(trigger.cause)) deps.fights.record(outcome.at, objects);
+    if (!ADMIN_CAUSES.has(trigger.cause)) deps.fights.record(outcome.at, objects, trigger.by);
     deps.log.warn({
       ...base,
       drift: driftDetails(result.drift),
@@ -186,6 +188,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     backoff = { since: now, until: deps.bucket.nextTokenAt(now), held: 1 };
     deps.log.warn({
       objects: deps.fights.counts(now),
+      writers: deps.fights.writers(now),
       drift: objects,
       retryAt: new Date(backoff.until).toISOString(),
       budget: deps.bucket.snapshot(now),
@@ -222,6 +225,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         heldPasses: backoff?.held ?? 0,
         episodes,
         objects: deps.fights.counts(now),
+        writers: deps.fights.writers(now),
       };
     },
   };

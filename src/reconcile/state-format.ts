@@ -41,6 +41,8 @@ export interface BackoffState {
   readonly episodes: number;
   /** What keeps being changed, and how often (the anti-fight window). */
   readonly objects: readonly FightCount[];
+  /** Who changed it, by process name as nft monitor reported it (`firewalld`), most frequent first. */
+  readonly writers?: readonly string[];
 }
 
 /** Everything in state.json. */
@@ -87,7 +89,8 @@ export function formatDaemonState(state: DaemonState, alive: boolean): string[] 
   }
   if (state.backoff.active) {
     const who = state.backoff.objects.map((o) => `${o.object} ×${o.count}`).join(', ');
-    lines.push(`          BACKING OFF since ${state.backoff.since}: repairs keep being undone (${who}); next repair at ${state.backoff.until}`);
+    const by = state.backoff.writers?.length ? ` by ${state.backoff.writers.join(', ')}` : '';
+    lines.push(`          BACKING OFF since ${state.backoff.since}: repairs keep being undone (${who})${by}; next repair at ${state.backoff.until}`);
   } else if (state.backoff.episodes > 0) {
     lines.push(`          backed off ${state.backoff.episodes} time(s) since start`);
   }
