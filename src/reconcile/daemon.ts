@@ -19,6 +19,7 @@ import { createMonitor } from './monitor.js';
 import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
 import { createReconciler } from './reconciler.js';
+import type { SignalGate } from './signals.js';
 import type { PassOutcome, Trigger } from './reconciler.js';
 import { startSchedule } from './schedule.js';
 import type { Schedule } from './schedule.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Follow config.log.level on reload (false when the level was forced by --verbose). */
   readonly followLogLevel?: boolean;
+  /** SIGTERM/SIGINT/SIGHUP, installed by the caller before its first await (see signals.ts). */
+  readonly signals?: SignalGate;
 }
 
 /** A started daemon. */
@@ -86,6 +89,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let watchdogTimer: NodeJS.Timeout | undefined;
   let stateWarned = false;
   let stopping: Promise<void> | undefined;
+  // Set at the first stop request: nothing new is started from then on.
+  let stopWanted = false;
+  let stateFinal = false;
+  let started = false;
+  let reloadQueued = false;
+  // Reloads run one at a time, and a stop waits for the one in flight.
+  let reloads: Promise<void> = Promise.resolve();
+  let settleStartup: () => void = () => undefined;
+  const startupSettled = new Promise<void>((resolve) => {
+    settleStartup = resolve;
+  });
   let lastOutcome: PassOutcome | undefined;
   let markDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
@@ -112,6 +126,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   const save = (next: DaemonState) => {
+    // After the stop record nothing may say `running` again.
+    if (stateFinal) return;
     state = next;
     try {
       writeState(stateFile, state);
@@ -125,7 +141,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async target() {
       // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
       // converging): never undo an explicit apply because the watcher has not fired yet.
-      if (keeper.changedOnDisk()) await adoptReload('config', false);
+      if (keeper.changedOnDisk()) await reload('config', false);
       return { backend, desired: keeper.current().desired };
     },
     withLock: (fn) => withLock(lockOptions, fn),
@@ -143,6 +159,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
   });
   let state: DaemonState = initialState(facts(), Date.now());
+
+  /** Queues a reload behind the one in flight. */
+  function reload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
+    reloads = reloads.then(() => (stopWanted ? undefined : adoptReload(cause, trigger))).catch((err: unknown) => {
+      dlog.error({ err }, 'config reload failed');
+    });
+    return reloads;
+  }
 
   /** Re-reads the config; a bad one is rejected with every problem logged. */
   async function adoptReload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
@@ -173,7 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const c = config();
     const scope = eventScope(backend.name, c);
     const key = scope && c.reconcile.watch ? scope.join(',') : '';
-    if (key !== monitorKey) {
+    if (key !== monitorKey && !stopWanted) {
       await monitor?.stop();
       monitor = undefined;
       monitorKey = key;
@@ -191,7 +215,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     if (schedule?.expression !== c.reconcile.schedule) {
       await schedule?.stop();
-      schedule = stopping ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
+      schedule = stopWanted ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
     }
   }
 
@@ -203,7 +227,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (name !== null && name !== basename(path)) return;
         clearTimeout(watchTimer);
         watchTimer = setTimeout(() => {
-          if (keeper.changedOnDisk()) void adoptReload('config', true);
+          if (keeper.changedOnDisk()) void reload('config', true);
         }, 50);
       });
       watcher.on('error', (err) => dlog.warn({ err }, 'config watch failed: SIGHUP still reloads'));
@@ -212,14 +236,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
 
-  const onHup = () => void adoptReload('sighup', true);
-  const onTerm = () => void stop();
+  const onReload = () => {
+    if (stopWanted) return;
+    if (!started) reloadQueued = true;
+    else void reload('sighup', true);
+  };
+  const onStop = (signal: NodeJS.Signals) => {
+    if (stopping) dlog.info({ signal }, 'already stopping: finishing the current write');
+    else dlog.info({ signal }, 'stop requested');
+    void stop();
+  };
 
+  /** Stops after the start-up step, pass and reload in flight; idempotent. */
   async function stop(): Promise<void> {
+    stopWanted = true;
     stopping ??= (async () => {
-      process.off('SIGHUP', onHup);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onTerm);
+      await startupSettled;
       watcher?.close();
       clearTimeout(watchTimer);
       clearInterval(watchdogTimer);
@@ -227,6 +259,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       schedule = undefined;
       await monitor?.stop();
       await reconciler.stop();
+      await reloads;
       if (config().cleanupOnStop) {
         try {
           const result = await withLock(lockOptions, () => converge(backend, rulesetFor(config(), 'off')));
@@ -238,6 +271,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         dlog.info({}, 'stopping: rules stay in place (cleanupOnStop is false)');
       }
       save(recordStop(withFacts(state, facts(), Date.now()), Date.now()));
+      stateFinal = true;
       await metrics.close();
       await notifier.stopping();
       markDone();
@@ -245,27 +279,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return stopping;
   }
 
-  // Metrics before the first pass, so it is counted; events next, so a change during the first
-  // pass is not missed; then the first pass.
-  await metrics.configure(config().metrics);
-  await syncTriggers();
-  save(state);
-  reconciler.trigger({ cause: 'startup' });
-  await reconciler.idle();
+  const api: Daemon = { done, reload: () => reload('sighup', true), stop };
+  // Signals that came during the steps above were queued by the gate; a stop from here on lets
+  // the step in flight finish, skips the rest and exits 0.
+  options.signals?.attach({ reload: onReload, stop: onStop });
+  try {
+    // Metrics before the first pass, so it is counted; events next, so a change during the first
+    // pass is not missed; then the first pass.
+    if (!stopWanted) await metrics.configure(config().metrics);
+    if (!stopWanted) await syncTriggers();
+    if (!stopWanted) {
+      save(state);
+      reconciler.trigger({ cause: 'startup' });
+      await reconciler.idle();
+    }
+  } finally {
+    settleStartup();
+  }
   if (lastOutcome?.result === 'error' && isFatal(lastOutcome.error)) {
     await stop();
     throw lastOutcome.error;
   }
+  started = true;
+  if (stopWanted) return api;
   watchConfig();
-  process.on('SIGHUP', onHup);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
   const wd = watchdogMs(env, process.pid);
   // Only successful passes feed the watchdog, so a pass runs at least twice per period.
   if (wd) watchdogTimer = setInterval(() => reconciler.trigger({ cause: 'watchdog' }), Math.max(500, wd / 2));
   dlog.info({ backend: backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: monitor !== undefined }, 'daemon running');
-
-  return { done, reload: () => adoptReload('sighup', true), stop };
+  if (reloadQueued) void reload('sighup', true);
+  return api;
 }
 
 /** Tables whose nft monitor events can concern this backend; undefined when nft cannot see it. */

@@ -55,7 +55,11 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
       }
     });
   }
-  const exited = child.then((r) => r.exitCode);
+  let exitSignal: string | undefined;
+  const exited = child.then((r) => {
+    exitSignal = r.signal;
+    return r.exitCode;
+  });
   let exitCode: number | undefined | null = null;
   void exited.then((code) => {
     exitCode = code;
@@ -72,7 +76,7 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
     for (;;) {
       const value = probe();
       if (value !== undefined && value !== false) return value;
-      if (exitCode !== null) throw new Error(`daemon exited (${exitCode}) while waiting for ${what}\n${raw.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      if (exitCode !== null) throw new Error(`daemon exited (${exitCode ?? exitSignal}) while waiting for ${what}\n${raw.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${raw.join('\n')}\n${logs.slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
       await new Promise((r) => setTimeout(r, 5));
     }

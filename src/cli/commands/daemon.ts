@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { createExecaRunner } from '../../exec/runner.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
+import { installSignalGate } from '../../reconcile/signals.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
 
@@ -22,6 +23,8 @@ Examples:
   tsfw daemon -c /etc/tsfw/config.yaml
   systemctl reload tsfw        (sends SIGHUP)`)
     .action(async (opts: CommonOptions) => {
+      // Before the first await: a signal during start-up is queued, never the default death.
+      const signals = installSignalGate();
       // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
       const { startDaemon } = await import('../../reconcile/daemon.js');
       const load = () => loadConfig({ flagPath: opts.config });
@@ -34,6 +37,7 @@ Examples:
         runDir: runDirFrom(process.env),
         env: process.env,
         followLogLevel: !opts.verbose,
+        signals,
       });
       await daemon.done;
     });
