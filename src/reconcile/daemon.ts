@@ -5,6 +5,8 @@ import { chooseBackend, createBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { killStaleChildren } from '../exec/child-guard.js';
+import type { ChildGuard } from '../exec/child-guard.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +22,7 @@ import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
 import { createReconciler } from './reconciler.js';
 import type { SignalGate } from './signals.js';
+import { claimDaemon } from './singleton.js';
 import type { PassOutcome, Trigger } from './reconciler.js';
 import { startSchedule } from './schedule.js';
 import type { Schedule } from './schedule.js';
@@ -48,6 +51,8 @@ export interface DaemonOptions {
   readonly followLogLevel?: boolean;
   /** SIGTERM/SIGINT/SIGHUP, installed by the caller before its first await (see signals.ts). */
   readonly signals?: SignalGate;
+  /** How the runner tags its children: stale ones with this tag are killed once the claim is ours. */
+  readonly guard?: ChildGuard;
 }
 
 /** A started daemon. */
@@ -74,6 +79,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now();
   const lockOptions = { runDir: options.runDir, onCompromised: (err: Error) => dlog.error({ err }, 'lock taken over while held') };
 
+  dlog.info({ pid: process.pid, runDir: options.runDir }, 'daemon starting');
+  // One daemon per namespace and run dir (singleton.ts): before anything is written or killed.
+  const claim = await claimDaemon(options.runDir);
+  const stale = options.guard ? killStaleChildren(options.guard.tag) : [];
+  if (stale.length > 0) dlog.warn({ pids: stale }, 'killed children a previous daemon left behind');
   let backend: Backend = await buildBackend(config());
   let backendKey = backendSettings(config());
   const bucket = new TokenBucket(config().reconcile, Date.now());
@@ -274,6 +284,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stateFinal = true;
       await metrics.close();
       await notifier.stopping();
+      await claim.release();
       markDone();
     })();
     return stopping;
