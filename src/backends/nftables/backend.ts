@@ -22,7 +22,10 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
   return {
     name: 'nftables',
     async observe() {
-      const result = await runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, opts.table], { allowFailure: true }).catch((error: unknown) => {
+      // The list command goes in as JSON, like every write: nft's text parser would read a table
+      // named like one of its keywords (`counter`, `jump`, `ip`, ...) as that keyword.
+      const listing = JSON.stringify({ nftables: [{ list: { table: { family: NFT_FAMILY, name: opts.table } } }] });
+      const result = await runner.run('nft', ['-j', '-f', '-'], { input: listing, allowFailure: true }).catch((error: unknown) => {
         // No nft binary: nothing tsfw could remove exists, so `off` needs no tool; a write reports it.
         if (error instanceof ExecError && error.kind === 'not-found') return undefined;
         throw error;
