@@ -20,6 +20,7 @@ import { withLock } from './lock.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
+import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
 import type { SignalGate } from './signals.js';
 import { claimDaemon } from './singleton.js';
@@ -181,9 +182,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   /** Re-reads the config; a bad one is rejected with every problem logged. */
   async function adoptReload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
     const result = keeper.reload();
-    if (!result.ok) {
-      for (const problem of result.problems) dlog.error({ problem }, 'config reload rejected: keeping the last good config');
-      save(recordConfigError(state, result.problems, Date.now()));
+    const lockout = result.ok ? await daemonLockoutProblem(result.current.loaded.config, runner) : undefined;
+    if (result.ok && lockout) keeper.revert(result.previous);
+    if (!result.ok || lockout) {
+      const problems = result.ok ? [lockout!] : result.problems;
+      for (const problem of problems) dlog.error({ problem }, 'config reload rejected: keeping the last good config');
+      save(recordConfigError(state, problems, Date.now()));
       return;
     }
     const next = result.current.loaded.config;

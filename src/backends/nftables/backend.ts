@@ -31,7 +31,7 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
         throw error;
       });
       if (result === undefined) return { ...ABSENT, unavailable: true };
-      if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
+      if (result.exitCode === 0) return parseListing(result.stdout, opts.table);
       if (/No such file or directory/.test(result.stderr)) return ABSENT;
       throw classifyFailure('nft list table', result.exitCode, result.stderr);
     },
@@ -70,4 +70,14 @@ export function inspectNft(desired: Ruleset, state: NftState, opts: NftOptions):
     }
   }
   return out;
+}
+
+/** The listing, or one line saying nft printed something else (never a TypeError from deep inside). */
+function parseListing(text: string, table: string): NftState {
+  try {
+    return parseNftTable(text, table);
+  } catch {
+    const start = JSON.stringify(text.trim().slice(0, 60));
+    throw new ExecError('failed', 'nft list table', 0, `nft printed something that is not its JSON listing (starts with ${start})`);
+  }
 }
