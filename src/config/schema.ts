@@ -65,6 +65,13 @@ export const CgnatConfig = z.strictObject({
   range: cidr('ip').default('100.64.0.0/10'),
   /** Sources inside the range that arrive on other interfaces legitimately (ISP CGNAT, ChromeOS). */
   exempt: z.array(cidr('ip')).default(['100.115.92.0/23']),
+  /** The acknowledgement a range of /0 needs: such a drop rule drops every packet off the tunnel. */
+  dropEverything: z.boolean().default(false),
+}).superRefine((cgnat, ctx) => {
+  // A /0 "anti-spoof" range drops all traffic not from the tunnel (SSH included): a typo, not a policy.
+  if (cgnat.mode === 'drop' && !cgnat.dropEverything && /\/0$/.test(cgnat.range.trim())) {
+    ctx.addIssue({ code: 'custom', path: ['range'], message: `${cgnat.range} covers every IPv4 address, so the drop rule would drop all traffic that does not come from the tunnel; set cgnat.dropEverything: true if that is meant` });
+  }
 });
 
 export const MarksConfig = z
@@ -147,7 +154,9 @@ export const Config = z.strictObject({
   mode: z.enum(MODES).default('on'),
   backend: z.enum(BACKENDS).default('auto'),
   /** Built-in rule profiles to apply, in order (files in rules/). */
-  profiles: z.array(z.enum(['tailscale', 'lockdown', 'required-ports'])).min(1).default(['tailscale']),
+  profiles: z.array(z.enum(['tailscale', 'lockdown', 'required-ports'])).min(1)
+    .refine((list) => new Set(list).size === list.length, { error: 'lists a profile more than once' })
+    .default(['tailscale']),
   interface: InterfaceName.default('tailscale0'),
   families: z.array(z.enum(FAMILIES)).min(1, { error: 'must name at least one of ip, ip6' }).default(['ip', 'ip6']),
   /** WireGuard UDP ports accepted on every interface. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import type { ChildGuard } from './child-guard.js';
 import { ExecError, classifyFailure } from './errors.js';
 
 /** What a finished command printed. */
@@ -49,11 +50,16 @@ export interface ProcessSpawner {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const STDERR_KEEP = 2_000;
 
-/** Runs programs with execa: no shell, a timeout, and failures classified into ExecError. */
-export function createExecaRunner(): CommandRunner & ProcessSpawner {
+/**
+ * Runs programs with execa: no shell, a timeout, and failures classified into ExecError. The
+ * daemon passes a guard, so its children are tagged and long-running ones die with it.
+ */
+export function createExecaRunner(guard?: ChildGuard): CommandRunner & ProcessSpawner {
+  const env = { LC_ALL: 'C', ...guard?.env };
   return {
     spawn(file, args, onLine) {
-      const child = execa(file, args, { stdin: 'ignore', buffer: false, reject: false, env: { LC_ALL: 'C' } });
+      const [command, commandArgs] = guard ? guard.wrap(file, args) : [file, args];
+      const child = execa(command, commandArgs, { stdin: 'ignore', buffer: false, reject: false, env });
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
@@ -74,7 +80,7 @@ export function createExecaRunner(): CommandRunner & ProcessSpawner {
         timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         reject: false,
         stripFinalNewline: false,
-        env: { LC_ALL: 'C' },
+        env,
       }).finally(() => {
         if (inputFd !== undefined) closeSync(inputFd);
       });

@@ -39,6 +39,8 @@ export function lockoutRisk(
   config: Config,
   session: SshSession | undefined,
   addresses: readonly { ifname: string; local: string }[],
+  /** The way out offered last (the daemon has no --force). */
+  override = 'or rerun with --force',
 ): LockoutVerdict {
   if (!config.profiles.includes('lockdown') || config.mode !== 'on') return { safe: true, reason: 'lockdown is not active' };
   if (!session) return { safe: true, reason: 'not an SSH session' };
@@ -54,6 +56,6 @@ export function lockoutRisk(
     : 'connect over the tunnel';
   return {
     safe: false,
-    reason: `refusing to apply lockdown: ${where}${iface ? '' : ' (no local interface has that address)'}, which lockdown does not allow; new SSH connections would be dropped. ${fix}, or rerun with --force`,
+    reason: `refusing to apply lockdown: ${where}${iface ? '' : ' (no local interface has that address)'}, which lockdown does not allow; new SSH connections would be dropped. ${fix}, ${override}`,
   };
 }

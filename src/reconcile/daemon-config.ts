@@ -61,6 +61,11 @@ export class ConfigKeeper {
     }
   }
 
+  /** Puts back a config that read well but must not be adopted (it would lock SSH out). */
+  revert(previous: GoodConfig): void {
+    this.good = previous;
+  }
+
   private read(): GoodConfig {
     const path = this.good?.loaded.source.path;
     const before = path ? fileStamp(path) : '';

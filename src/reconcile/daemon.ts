@@ -8,6 +8,8 @@ import { chooseBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { killStaleChildren } from '../exec/child-guard.js';
+import type { ChildGuard } from '../exec/child-guard.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
@@ -21,7 +23,10 @@ import { withLock } from './lock.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
+import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
+import type { SignalGate } from './signals.js';
+import { claimDaemon } from './singleton.js';
 import type { PassOutcome, Trigger } from './reconciler.js';
 import { startSchedule } from './schedule.js';
 import type { Schedule } from './schedule.js';
@@ -48,6 +53,10 @@ export interface DaemonOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Follow config.log.level on reload (false when the level was forced by --verbose). */
   readonly followLogLevel?: boolean;
+  /** SIGTERM/SIGINT/SIGHUP, installed by the caller before its first await (see signals.ts). */
+  readonly signals?: SignalGate;
+  /** How the runner tags its children: stale ones with this tag are killed once the claim is ours. */
+  readonly guard?: ChildGuard;
 }
 
 /** A started daemon. */
@@ -74,6 +83,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now();
   const lockOptions = { runDir: options.runDir, onCompromised: (err: Error) => dlog.error({ err }, 'lock taken over while held') };
 
+  dlog.info({ pid: process.pid, runDir: options.runDir }, 'daemon starting');
+  // One daemon per namespace and run dir (singleton.ts): before anything is written or killed.
+  const claim = await claimDaemon(options.runDir);
+  const stale = options.guard ? killStaleChildren(options.guard.tag) : [];
+  if (stale.length > 0) dlog.warn({ pids: stale }, 'killed children a previous daemon left behind');
   let { spec, backend } = await buildBackend(config());
   /** Settings the daemon has left whose objects are still to be removed (under the lock, in a pass). */
   let retired: BackendSpec[] = [];
@@ -90,6 +104,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let watchdogTimer: NodeJS.Timeout | undefined;
   let stateWarned = false;
   let stopping: Promise<void> | undefined;
+  // Set at the first stop request: nothing new is started from then on.
+  let stopWanted = false;
+  let stateFinal = false;
+  let started = false;
+  let reloadQueued = false;
+  // Reloads run one at a time, and a stop waits for the one in flight.
+  let reloads: Promise<void> = Promise.resolve();
+  let settleStartup: () => void = () => undefined;
+  const startupSettled = new Promise<void>((resolve) => {
+    settleStartup = resolve;
+  });
   let lastOutcome: PassOutcome | undefined;
   let markDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
@@ -128,6 +153,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   const save = (next: DaemonState) => {
+    // After the stop record nothing may say `running` again.
+    if (stateFinal) return;
     state = next;
     try {
       writeState(stateFile, state);
@@ -141,7 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async target() {
       // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
       // converging): never undo an explicit apply because the watcher has not fired yet.
-      if (keeper.changedOnDisk()) await adoptReload('config', false);
+      if (keeper.changedOnDisk()) await reload('config', false);
       if (retired.length > 0) await removeRetiredSettings();
       return { backend, desired: keeper.current().desired };
     },
@@ -161,12 +188,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   let state: DaemonState = initialState(facts(), Date.now());
 
+  /** Queues a reload behind the one in flight. */
+  function reload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
+    reloads = reloads.then(() => (stopWanted ? undefined : adoptReload(cause, trigger))).catch((err: unknown) => {
+      dlog.error({ err }, 'config reload failed');
+    });
+    return reloads;
+  }
+
   /** Re-reads the config; a bad one is rejected with every problem logged. */
   async function adoptReload(cause: 'sighup' | 'config', trigger: boolean): Promise<void> {
     const result = keeper.reload();
-    if (!result.ok) {
-      for (const problem of result.problems) dlog.error({ problem }, 'config reload rejected: keeping the last good config');
-      save(recordConfigError(state, result.problems, Date.now()));
+    const lockout = result.ok ? await daemonLockoutProblem(result.current.loaded.config, runner) : undefined;
+    if (result.ok && lockout) keeper.revert(result.previous);
+    if (!result.ok || lockout) {
+      const problems = result.ok ? [lockout!] : result.problems;
+      for (const problem of problems) dlog.error({ problem }, 'config reload rejected: keeping the last good config');
+      save(recordConfigError(state, problems, Date.now()));
       return;
     }
     const next = result.current.loaded.config;
@@ -192,7 +230,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const c = config();
     const scope = spec.eventScope;
     const key = scope && c.reconcile.watch ? JSON.stringify(scope) : '';
-    if (key !== monitorKey) {
+    if (key !== monitorKey && !stopWanted) {
       await monitor?.stop();
       monitor = undefined;
       monitorKey = key;
@@ -210,7 +248,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     if (schedule?.expression !== c.reconcile.schedule) {
       await schedule?.stop();
-      schedule = stopping ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
+      schedule = stopWanted ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
     }
   }
 
@@ -222,7 +260,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         if (name !== null && name !== basename(path)) return;
         clearTimeout(watchTimer);
         watchTimer = setTimeout(() => {
-          if (keeper.changedOnDisk()) void adoptReload('config', true);
+          if (keeper.changedOnDisk()) void reload('config', true);
         }, 50);
       });
       watcher.on('error', (err) => dlog.warn({ err }, 'config watch failed: SIGHUP still reloads'));
@@ -231,14 +269,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
 
-  const onHup = () => void adoptReload('sighup', true);
-  const onTerm = () => void stop();
+  const onReload = () => {
+    if (stopWanted) return;
+    if (!started) reloadQueued = true;
+    else void reload('sighup', true);
+  };
+  const onStop = (signal: NodeJS.Signals) => {
+    if (stopping) dlog.info({ signal }, 'already stopping: finishing the current write');
+    else dlog.info({ signal }, 'stop requested');
+    void stop();
+  };
 
+  /** Stops after the start-up step, pass and reload in flight; idempotent. */
   async function stop(): Promise<void> {
+    stopWanted = true;
     stopping ??= (async () => {
-      process.off('SIGHUP', onHup);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onTerm);
+      await startupSettled;
       watcher?.close();
       clearTimeout(watchTimer);
       clearInterval(watchdogTimer);
@@ -246,6 +292,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       schedule = undefined;
       await monitor?.stop();
       await reconciler.stop();
+      await reloads;
       if (config().cleanupOnStop) {
         try {
           const result = await withLock(lockOptions, () => converge(backend, rulesetFor(config(), 'off')));
@@ -257,34 +304,45 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         dlog.info({}, 'stopping: rules stay in place (cleanupOnStop is false)');
       }
       save(recordStop(withFacts(state, facts(), Date.now()), Date.now()));
+      stateFinal = true;
       await metrics.close();
       await notifier.stopping();
+      await claim.release();
       markDone();
     })();
     return stopping;
   }
 
-  // Metrics before the first pass, so it is counted; events next, so a change during the first
-  // pass is not missed; then the first pass.
-  await metrics.configure(config().metrics);
-  await syncTriggers();
-  save(state);
-  reconciler.trigger({ cause: 'startup' });
-  await reconciler.idle();
+  const api: Daemon = { done, reload: () => reload('sighup', true), stop };
+  // Signals that came during the steps above were queued by the gate; a stop from here on lets
+  // the step in flight finish, skips the rest and exits 0.
+  options.signals?.attach({ reload: onReload, stop: onStop });
+  try {
+    // Metrics before the first pass, so it is counted; events next, so a change during the first
+    // pass is not missed; then the first pass.
+    if (!stopWanted) await metrics.configure(config().metrics);
+    if (!stopWanted) await syncTriggers();
+    if (!stopWanted) {
+      save(state);
+      reconciler.trigger({ cause: 'startup' });
+      await reconciler.idle();
+    }
+  } finally {
+    settleStartup();
+  }
   if (lastOutcome?.result === 'error' && isFatal(lastOutcome.error)) {
     await stop();
     throw lastOutcome.error;
   }
+  started = true;
+  if (stopWanted) return api;
   watchConfig();
-  process.on('SIGHUP', onHup);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
   const wd = watchdogMs(env, process.pid);
   // Only successful passes feed the watchdog, so a pass runs at least twice per period.
   if (wd) watchdogTimer = setInterval(() => reconciler.trigger({ cause: 'watchdog' }), Math.max(500, wd / 2));
   dlog.info({ backend: backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: monitor !== undefined }, 'daemon running');
-
-  return { done, reload: () => adoptReload('sighup', true), stop };
+  if (reloadQueued) void reload('sighup', true);
+  return api;
 }
 
 /** What keeps changing is judged over the time the bucket needs to refill completely. */

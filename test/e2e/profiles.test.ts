@@ -41,6 +41,11 @@ describe('lockdown profile (namespace router)', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/refusing to apply lockdown.*on wan0.*\{ interface: wan0, port: 22 \}.*--force/);
     expect((await net.router.exec('nft', ['list', 'tables'])).stdout).not.toMatch(/tsfw/);
+    // reconcile (what Ansible runs over SSH) has the same guard.
+    const reconcile = await tsfw(net.router, ['reconcile', '-c', cfg.path], ssh);
+    expect(reconcile.exitCode).toBe(1);
+    expect(reconcile.stderr).toMatch(/refusing to apply lockdown.*on wan0.*\{ interface: wan0, port: 22 \}.*--force/);
+    expect((await net.router.exec('nft', ['list', 'tables'])).stdout).not.toMatch(/tsfw/);
     // Over the tunnel is fine.
     const tunnel = await tsfw(net.router, ['apply', '-c', cfg.path, '--dry-run'], { SSH_CONNECTION: `${ADDR.peer} 50022 ${ADDR.routerTailnet} 22` });
     expect(tunnel.exitCode).toBe(0);

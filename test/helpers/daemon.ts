@@ -24,6 +24,8 @@ export interface DaemonProcess {
   /** Every JSON log line so far. */
   readonly logs: Record<string, unknown>[];
   readonly exited: Promise<number | undefined>;
+  /** Lines on stderr that are not JSON (the CLI's one-line errors). */
+  readonly raw: string[];
   state(): DaemonState | undefined;
   waitFor<T>(what: string, probe: () => T | undefined | false, ms?: number): Promise<T>;
   /** Sends a signal and (for TERM/INT) waits for the exit status. */
@@ -36,12 +38,27 @@ export function cliEnv(runDir: string): Record<string, string> {
   return { TSFW_RUN_DIR: runDir, TSFW_NO_BUNDLE: '1' };
 }
 
+/** How to start a daemon beyond its config. */
+export interface SpawnOptions {
+  /** A run dir shared with another daemon or kept across restarts (not removed by `stop`). */
+  readonly runDir?: string;
+}
+
 /** Starts the daemon and waits until its first pass has succeeded (state.json `ready`). */
-export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
+export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<DaemonProcess> {
+  const daemon = spawnTsfwDaemon(ns, configPath, env, options);
+  await daemon.waitFor('the first successful pass', () => daemon.state()?.ready, 30_000);
+  return daemon;
+}
+
+/** Starts the daemon without waiting for anything (signals during start-up, a refused second daemon). */
+export function spawnTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}, options: SpawnOptions = {}): DaemonProcess {
+  const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'tsfw-run-'));
   const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, 'daemon', '-c', configPath], {
     reject: false,
     buffer: false,
+    // A stop that needs longer than this under load is still a stop, not a hang.
+    forceKillAfterDelay: 20_000,
     env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...cliEnv(runDir), ...env },
   });
   const logs: Record<string, unknown>[] = [];
@@ -55,7 +72,11 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
       }
     });
   }
-  const exited = child.then((r) => r.exitCode);
+  let exitSignal: string | undefined;
+  const exited = child.then((r) => {
+    exitSignal = r.signal;
+    return r.exitCode;
+  });
   let exitCode: number | undefined | null = null;
   void exited.then((code) => {
     exitCode = code;
@@ -72,7 +93,7 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
     for (;;) {
       const value = probe();
       if (value !== undefined && value !== false) return value;
-      if (exitCode !== null) throw new Error(`daemon exited (${exitCode}) while waiting for ${what}\n${raw.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+      if (exitCode !== null) throw new Error(`daemon exited (${exitCode ?? exitSignal}) while waiting for ${what}\n${raw.join('\n')}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${raw.join('\n')}\n${logs.slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -82,17 +103,24 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
     runDir,
     logs,
     exited,
+    raw,
     state,
     waitFor,
-    signal: (name) => void child.kill(name),
+    // process.kill, not execa's kill: that would also SIGKILL 5 s after every SIGTERM.
+    signal: (name) => {
+      try {
+        process.kill(child.pid!, name);
+      } catch {
+        // already gone
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
-      rmSync(runDir, { recursive: true, force: true });
+      if (!options.runDir) rmSync(runDir, { recursive: true, force: true });
       return code;
     },
   };
-  await waitFor('the first successful pass', () => state()?.ready, 30_000);
   return daemon;
 }
 

@@ -71,6 +71,11 @@ export function createFakeNftables(): FakeNftables {
       }
       const commands = (doc as { nftables?: unknown } | null)?.nftables;
       if (!Array.isArray(commands)) return fail('Error: JSON document has no "nftables" array\n');
+      const listed = listCommand(commands);
+      if (listed) {
+        const found = listTable(listed.family, listed.name);
+        return found ? ok(JSON.stringify(found)) : fail('internal:0:0-0: Error: No such file or directory\n');
+      }
       const result = transact(commands);
       if (!result.ok) return fail(`internal:0:0-0: Error: Could not process rule: ${result.error}\n`);
       writes++;
@@ -142,4 +147,11 @@ export function dumpRuleset(state: FakeRuleset): string {
     }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** `{"list": {"table": {family, name}}}` as the only command of a JSON document (how tsfw reads its table). */
+function listCommand(commands: readonly unknown[]): { family: string; name: string } | undefined {
+  if (commands.length !== 1) return undefined;
+  const table = (commands[0] as { list?: { table?: { family?: unknown; name?: unknown } } } | null)?.list?.table;
+  return typeof table?.family === 'string' && typeof table.name === 'string' ? { family: table.family, name: table.name } : undefined;
 }

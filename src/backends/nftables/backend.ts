@@ -25,13 +25,16 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
   return {
     name: 'nftables',
     async observe() {
-      const result = await runner.run('nft', ['-j', 'list', 'table', NFT_FAMILY, opts.table], { allowFailure: true }).catch((error: unknown) => {
+      // The list command goes in as JSON, like every write: nft's text parser would read a table
+      // named like one of its keywords (`counter`, `jump`, `ip`, ...) as that keyword.
+      const listing = JSON.stringify({ nftables: [{ list: { table: { family: NFT_FAMILY, name: opts.table } } }] });
+      const result = await runner.run('nft', ['-j', '-f', '-'], { input: listing, allowFailure: true }).catch((error: unknown) => {
         // No nft binary: nothing tsfw could remove exists, so `off` needs no tool; a write reports it.
         if (error instanceof ExecError && error.kind === 'not-found') return undefined;
         throw error;
       });
       if (result === undefined) return { ...ABSENT, unavailable: true };
-      if (result.exitCode === 0) return parseNftTable(result.stdout, opts.table);
+      if (result.exitCode === 0) return parseListing(result.stdout, opts.table);
       if (isMissingObject(result.stderr)) return ABSENT;
       throw classifyFailure('nft list table', result.exitCode, result.stderr);
     },
@@ -70,4 +73,14 @@ export function inspectNft(desired: Ruleset, state: NftState, opts: NftOptions):
     }
   }
   return out;
+}
+
+/** The listing, or one line saying nft printed something else (never a TypeError from deep inside). */
+function parseListing(text: string, table: string): NftState {
+  try {
+    return parseNftTable(text, table);
+  } catch {
+    const start = JSON.stringify(text.trim().slice(0, 60));
+    throw new ExecError('failed', 'nft list table', 0, `nft printed something that is not its JSON listing (starts with ${start})`);
+  }
 }

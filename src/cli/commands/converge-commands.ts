@@ -4,6 +4,7 @@ import { converge } from '../../reconcile/converge.js';
 import { createContext, resolveBackend } from '../context.js';
 import { convergeOnce } from '../converge-once.js';
 import { lockForWrite } from '../lock.js';
+import { guardLockout } from '../lockout-guard.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printResult, resultJson } from '../output.js';
@@ -14,6 +15,7 @@ interface ReconcileOptions extends CommonOptions {
   readonly check?: boolean;
   readonly json?: boolean;
   readonly detailedExitcode?: boolean;
+  readonly force?: boolean;
 }
 
 /** `tsfw reconcile`: one convergence pass to the config as it is (for Ansible and cron). */
@@ -25,12 +27,17 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option('--check', 'only report drift; change nothing')
     .addOption(jsonOption())
     .option('--detailed-exitcode', 'exit 2 when something changed (or would change with --check)')
+    .option('--force', 'apply lockdown even from an SSH session it would not allow back in')
     .addHelpText('after', `
+Like apply, reconcile refuses a lockdown that would cut the SSH session it runs from ($SSH_CONNECTION).
+
 Examples:
   tsfw reconcile --json                      Ansible: "changed" tells whether anything was repaired
   tsfw reconcile --check --detailed-exitcode  monitoring: exit 2 when the firewall drifted`)
     .action(async (opts: ReconcileOptions) => {
       const ctx = createContext(opts);
+      // What Ansible runs over SSH: the same lockout guard as apply.
+      if (!opts.check && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
       const result = await convergeOnce(ctx, backend, choice, { dryRun: opts.check });
       if (opts.json) printJson(resultJson(result, choice));

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { childTag, createChildGuard } from '../../exec/child-guard.js';
 import { createExecaRunner } from '../../exec/runner.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
+import { installSignalGate } from '../../reconcile/signals.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
 
@@ -22,19 +24,29 @@ Examples:
   tsfw daemon -c /etc/tsfw/config.yaml
   systemctl reload tsfw        (sends SIGHUP)`)
     .action(async (opts: CommonOptions) => {
+      // Before the first await: a signal during start-up is queued, never the default death.
+      const signals = installSignalGate();
       // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
-      const { startDaemon } = await import('../../reconcile/daemon.js');
+      const [{ startDaemon }, { currentNetns }] = await Promise.all([import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js')]);
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);
+      const runDir = runDirFrom(process.env);
+      const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
       const daemon = await startDaemon({
         load,
-        runner: createExecaRunner(),
+        runner: createExecaRunner(guard),
+        guard,
         log,
-        runDir: runDirFrom(process.env),
+        runDir,
         env: process.env,
         followLogLevel: !opts.verbose,
+        signals,
       });
       await daemon.done;
+      // Exit now rather than let the event loop drain: while Node tears a drained loop down it
+      // restores the default signal actions, so a repeated SIGTERM in that moment would turn a
+      // clean stop into a death by signal (exit 143). Logs are written synchronously.
+      process.exit(0);
     });
 }
