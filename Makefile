@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NPM ?= npm
 NODE_STAMP := node_modules/.install-stamp
 
-.PHONY: all deps apt-deps test-apt-deps build lint typecheck unit e2e test demo clean image-test
+.PHONY: all deps apt-deps test-apt-deps test-roots build lint typecheck unit e2e test demo clean image-test
 .PHONY: bench bench-startup bench-apply bench-scale bench-repair bench-soak reliability
 
 all: build
@@ -17,9 +17,10 @@ $(NODE_STAMP): package.json $(wildcard package-lock.json)
 deps: $(NODE_STAMP) apt-deps
 
 # Kernel-facing tools (binary:package), installed through apt-get only when a binary is missing.
-# The test suite also drives the real ansible-playbook and checks the unit with systemd-analyze.
+# The test suite also drives the real ansible-playbook, checks the unit with systemd-analyze, builds
+# Debian roots with debootstrap (systemd host, base-image stand-in) and the image with buildah.
 CORE_BINS := nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping
-TEST_BINS := $(CORE_BINS) ansible-playbook:ansible-core systemd-analyze:systemd
+TEST_BINS := $(CORE_BINS) ansible-playbook:ansible-core systemd-analyze:systemd debootstrap:debootstrap buildah:buildah
 
 define apt_install_missing
 	@missing=""; \
@@ -39,6 +40,12 @@ apt-deps:
 test-apt-deps:
 	$(call apt_install_missing,$(TEST_BINS))
 
+# Cached Debian 12 roots for the tests that need a whole host (test/e2e/systemd-unit.test.ts boots
+# systemd in one): kept in $$TSFW_TEST_CACHE (default /var/cache/tsfw-test), outside the repo, and
+# built with debootstrap when absent (about 2 minutes).
+test-roots: test-apt-deps
+	./scripts/systemd-test-root.sh >/dev/null
+
 build: $(NODE_STAMP)
 	npx tsc -p tsconfig.build.json
 	node scripts/bundle.mjs
@@ -52,10 +59,10 @@ typecheck: $(NODE_STAMP)
 unit: $(NODE_STAMP)
 	npx vitest run --project unit
 
-e2e: deps build
+e2e: deps test-roots build
 	npx vitest run --project e2e
 
-test: deps test-apt-deps lint typecheck build
+test: deps test-apt-deps test-roots lint typecheck build
 	npx vitest run $(VITEST_ARGS)
 
 demo: deps build
