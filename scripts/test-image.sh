@@ -43,7 +43,10 @@ standin=$(buildah inspect --type image --format '{{index .Docker.Config.Labels "
 [ "$standin" = true ] && echo "note: building against a local stand-in of $BASE, not the official image"
 
 echo "== building $IMAGE"
+previous=$(buildah images -q --no-trunc "$IMAGE" 2>/dev/null || true)
 buildah bud --pull=never --format docker --build-arg "NODE_IMAGE=$BASE" -t "$IMAGE" . >/dev/null
+# The previous build of this tag is garbage now: drop it, so repeated runs do not fill the storage.
+[ -n "$previous" ] && [ "$previous" != "$(buildah images -q --no-trunc "$IMAGE")" ] && buildah rmi "$previous" >/dev/null 2>&1 || true
 
 suffix=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ns="tsfwimg-$suffix"
