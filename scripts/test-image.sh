@@ -53,25 +53,28 @@ ns="tsfwimg-$suffix"
 ref="tsfwimgref-$suffix"
 peer="tsfwimgpeer-$suffix"
 cfg=$(mktemp -d)
-ctrs=()
+work=$(mktemp -d)
 daemon_pid=""
 cleanup() {
   [ -n "$daemon_pid" ] && kill -CONT "$daemon_pid" 2>/dev/null || true
-  for c in "${ctrs[@]}"; do buildah rm "$c" >/dev/null 2>&1 || true; done
+  while read -r c; do buildah rm "$c" >/dev/null 2>&1 || true; done <"$work/containers"
   for n in "$ns" "$ref" "$peer"; do
     pids=$(ip netns pids "$n" 2>/dev/null || true)
     [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
     ip netns del "$n" 2>/dev/null || true
   done
-  rm -rf "$cfg"
+  rm -rf "$cfg" "$work"
 }
 trap cleanup EXIT
+: >"$work/containers"
+# A new working container of the image, recorded so that cleanup removes it whatever happens.
+new_ctr() { buildah from -q --pull=never "$IMAGE" | tee -a "$work/containers"; }
 
 # Runs a command in a fresh container of the image: image_run OPTIONS... CTR -- COMMAND... (CTR is
 # replaced by the container's name).
 image_run() {
   local c rc=0 args=()
-  c=$(buildah from -q --pull=never "$IMAGE")
+  c=$(new_ctr)
   for a in "$@"; do [ "$a" = CTR ] && args+=("$c") || args+=("$a"); done
   buildah run "${args[@]}" || rc=$?
   buildah rm "$c" >/dev/null
@@ -127,15 +130,12 @@ netns_inode() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }
 
 echo "== the container runs in the test namespace"
 want=$(netns_inode "$ns")
-got=$(buildah run --network "ns:/run/netns/$ns" "$(buildah from -q --pull=never "$IMAGE" | tee "$cfg/ctr")" -- stat -L -c %i /proc/self/ns/net)
-buildah rm "$(cat "$cfg/ctr")" >/dev/null
+got=$(buildah run --network "ns:/run/netns/$ns" "$(new_ctr)" -- stat -L -c %i /proc/self/ns/net)
 [ "$got" = "$want" ] || fail "container netns $got is not the test namespace $want: refusing to apply"
 
 echo "== tsfw apply from the image"
 spoofed_ping || fail "control: the spoofed ping should be answered before tsfw applies anything"
-buildah run --network "ns:/run/netns/$ns" "${caps[@]}" -v "$cfg:/etc/tsfw" \
-  "$(buildah from -q --pull=never "$IMAGE" | tee "$cfg/ctr")" -- tsfw apply
-buildah rm "$(cat "$cfg/ctr")" >/dev/null
+buildah run --network "ns:/run/netns/$ns" "${caps[@]}" -v "$cfg:/etc/tsfw" "$(new_ctr)" -- tsfw apply
 image_table=$(ip netns exec "$ns" nft -s list table inet tsfw) || fail "no table inet tsfw after the image's apply"
 ip netns exec "$ref" node bin/tsfw apply -c "$cfg/config.yaml" --no-save >/dev/null
 ref_table=$(ip netns exec "$ref" nft -s list table inet tsfw)
@@ -150,8 +150,7 @@ echo "ok: spoofed 100.64.0.5 → 192.0.2.1 from the LAN dropped by ts-input/cgna
 
 echo "== default command (daemon) repairs a flushed ruleset; HEALTHCHECK follows it"
 ip netns exec "$ns" nft flush ruleset
-ctr=$(buildah from -q --pull=never "$IMAGE")
-ctrs+=("$ctr")
+ctr=$(new_ctr)
 # --pid host: the health check below runs in another container of the same rootfs (buildah has no
 # exec) and must see the daemon's pid the way `docker exec` would.
 buildah run --network "ns:/run/netns/$ns" --pid host "${caps[@]}" -v "$cfg:/etc/tsfw" "$ctr" -- tsfw daemon &
