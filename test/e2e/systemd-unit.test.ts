@@ -116,6 +116,15 @@ describe('systemd/tsfw.service under a real systemd (PID 1 in private namespaces
     expect(listed.stdout).toBe(table);
   });
 
+  it('keeps the mode and contents of an existing /etc/tsfw (ConfigurationDirectory= never widens it)', async () => {
+    await host.sh('chmod 700 /etc/tsfw');
+    const before = await host.sh('cat /etc/tsfw/config.yaml');
+    await host.sh(`systemctl start ${UNIT}`);
+    expect(await host.sh('stat -c %a /etc/tsfw')).toBe('700');
+    expect(await host.sh('cat /etc/tsfw/config.yaml')).toBe(before);
+    await host.sh(`systemctl stop ${UNIT}`);
+  });
+
   it('has an exposure of 2.0 or less in `systemd-analyze security` on the running systemd', async () => {
     const out = await host.sh(`systemd-analyze security ${UNIT} 2>&1`);
     const exposure = Number(/Overall exposure level for tsfw\.service: (\d+(?:\.\d+)?)/.exec(out)?.[1]);
