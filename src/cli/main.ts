@@ -3,8 +3,10 @@ import { registerApply } from './commands/apply.js';
 import { registerCleanup, registerReconcile } from './commands/converge-commands.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExplain } from './commands/explain.js';
+import { registerHealth } from './commands/health.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerReload } from './commands/reload.js';
 import { registerRender } from './commands/render.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
@@ -37,6 +39,8 @@ Exit codes: 0 ok, 1 failure, 2 changed (--detailed-exitcode), 64 usage, 69 backe
   registerExplain(program);
   registerMetrics(program);
   registerDaemon(program);
+  registerReload(program);
+  registerHealth(program, setExit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

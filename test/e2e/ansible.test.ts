@@ -104,6 +104,7 @@ suite(title, { timeout: 240_000 }, () => {
     expect(readFileSync(join(unitDir, 'tsfw.service'), 'utf8')).toBe(readFileSync(SHIPPED_UNIT, 'utf8'));
     const dropIn = readFileSync(join(unitDir, 'tsfw.service.d', 'ansible.conf'), 'utf8');
     expect(dropIn).toContain(`ExecStart=${process.execPath} ${TSFW_BIN} daemon -c ${configPath}\n`);
+    expect(dropIn).toContain(`ExecReload=${process.execPath} ${TSFW_BIN} reload --pid $MAINPID\n`);
 
     // The same config applied by hand in a clean namespace gives the same table.
     const clean = await tsfw(reference, ['apply', '-c', configPath]);

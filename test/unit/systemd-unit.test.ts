@@ -20,18 +20,24 @@ describe('systemd/tsfw.service', () => {
     expect(exposure).toBeLessThanOrEqual(2.0);
   });
 
-  it('is a notify service that reloads with SIGHUP, restarts on failure and has a watchdog', async () => {
+  it('is a notify service that reloads with SIGHUP, restarts on failure within a start limit and has a watchdog', async () => {
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(UNIT, 'utf8');
     const keys = (name: string) => [...text.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].map((m) => m[1]);
     expect(keys('Type')).toEqual(['notify']);
     expect(keys('ExecStart')).toEqual(['/usr/local/bin/tsfw daemon']);
-    expect(keys('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
+    // No /bin/kill: minimal systems lack procps (test/e2e/systemd-unit.test.ts runs it without).
+    expect(keys('ExecReload')).toEqual(['/usr/local/bin/tsfw reload --pid $MAINPID']);
     expect(keys('Restart')).toEqual(['on-failure']);
+    expect(keys('StartLimitBurst')).toEqual(['5']);
+    expect(keys('StartLimitIntervalSec')).toEqual(['5min']);
     expect(keys('WatchdogSec')[0]).toMatch(/^\d+s$/);
     expect(keys('After').join(' ')).toMatch(/network-pre\.target.*nftables\.service.*firewalld\.service/);
     expect(keys('CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW']);
     expect(keys('ProtectSystem')).toEqual(['strict']);
-    expect(keys('ReadWritePaths')).toContain('/run/tsfw /etc/tsfw');
+    // Directories systemd creates when missing: a fresh host has no /etc/tsfw.
+    expect(keys('ReadWritePaths')).toEqual(['-/run/xtables.lock']);
+    expect(keys('ConfigurationDirectory')).toEqual(['tsfw']);
+    expect(keys('RuntimeDirectory')).toEqual(['tsfw']);
   });
 });
