@@ -4,7 +4,6 @@ import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { desiredRuleset } from '../model/desired.js';
 import { FAMILIES } from '../model/types.js';
-import type { Mode } from '../model/types.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { createIptablesBackend } from './iptables/backend.js';
 import { createNftablesBackend } from './nftables/backend.js';
@@ -29,8 +28,6 @@ export interface BackendCleanup {
 
 export interface CleanupOptions {
   readonly dryRun?: boolean;
-  /** The mode the active backend is in: in nodivert, built-in chains are never edited, anywhere. */
-  readonly activeMode?: Mode;
   readonly exists?: (path: string) => boolean;
   readonly procNet?: string;
 }
@@ -50,7 +47,6 @@ function cleanerFor(name: ConcreteBackend, config: Config, runner: CommandRunner
     flavour: name === 'iptables-nft' ? 'nft' : 'legacy',
     families,
     jumpPosition: config.jumpPosition,
-    keepBuiltins: opts.activeMode === 'nodivert',
   }) as Backend;
 }
 
@@ -102,7 +98,7 @@ function isUnavailable(state: unknown): boolean {
  * active one are removed (a backend switch leaves nothing behind). Costs one read per backend.
  */
 export function removeLeftovers(active: ConcreteBackend, config: Config, runner: CommandRunner, opts: CleanupOptions = {}): Promise<BackendCleanup[]> {
-  return cleanupBackends(ALL_BACKENDS.filter((b) => b !== active), config, runner, { activeMode: config.mode, ...opts });
+  return cleanupBackends(ALL_BACKENDS.filter((b) => b !== active), config, runner, opts);
 }
 
 /**
