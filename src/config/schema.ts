@@ -42,6 +42,21 @@ function cidr(family?: 'ip' | 'ip6') {
   });
 }
 
+/** `auto` (discovered on the host) or an explicit list; a wrong string names both choices. */
+function autoOr<T extends z.ZodType>(list: T, what: string) {
+  return z.unknown().transform((value, ctx): 'auto' | z.output<T> => {
+    if (value === 'auto') return 'auto';
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be 'auto' or ${what}` });
+      return z.NEVER;
+    }
+    const parsed = list.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
+}
+
 const U32_MAX = 0xffff_ffff;
 /** A 32-bit packet mark: a number or a hex string such as "0x40000". */
 const Mark = z
@@ -150,11 +165,11 @@ export const Config = z.strictObject({
   profiles: z.array(z.enum(['tailscale', 'lockdown', 'required-ports'])).min(1).default(['tailscale']),
   interface: InterfaceName.default('tailscale0'),
   families: z.array(z.enum(FAMILIES)).min(1, { error: 'must name at least one of ip, ip6' }).default(['ip', 'ip6']),
-  /** WireGuard UDP ports accepted on every interface. */
-  ports: z.array(Port).max(64).default([41641]),
+  /** WireGuard UDP ports accepted on every interface; `auto`: what tailscaled has bound, else 41641. */
+  ports: autoOr(z.array(Port).max(64), 'a list of ports').default('auto'),
   acceptTunnelInput: z.boolean().default(true),
-  /** This node's own tailnet addresses, accepted from loopback. */
-  addresses: z.array(cidr()).max(64).default([]),
+  /** This node's own tailnet addresses, accepted from loopback; `auto`: the tunnel interface's. */
+  addresses: autoOr(z.array(cidr()).max(64), 'a list of addresses').default('auto'),
   cgnat: CgnatConfig.prefault({}),
   snat: z.boolean().default(true),
   statefulFiltering: z.boolean().default(false),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/parse.js';
+import { concreteConfig } from '../discovery/facts.js';
 import type { Chain, Rule } from '../model/types.js';
 import { expandProfile, ProfileError } from './expand.js';
 import { loadProfile, parseProfile } from './load.js';
@@ -7,7 +8,7 @@ import { loadProfile, parseProfile } from './load.js';
 const tailscale = loadProfile('tailscale');
 
 function expand(yaml: string): Chain[] {
-  return expandProfile(tailscale, parseConfigText(yaml, 'test').config);
+  return expandProfile(tailscale, concreteConfig(parseConfigText(yaml, 'test').config));
 }
 
 function rules(yaml: string, chain: string): readonly Rule[] {
@@ -119,7 +120,7 @@ ${rule}`;
 
 describe('invalid profiles give a ProfileError naming the rule', () => {
   const config = parseConfigText('', 'test').config;
-  const expandText = (rule: string) => () => expandProfile(parseProfile(profileWith(rule), 'rules/test.yaml'), config);
+  const expandText = (rule: string) => () => expandProfile(parseProfile(profileWith(rule), 'rules/test.yaml'), concreteConfig(config));
 
   it('a template naming no config value', () => {
     const problems = problemsOf(expandText('      - id: broken\n        why: typo\n        match: { iif: "{interfase}" }\n        action: accept\n'));

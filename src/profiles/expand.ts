@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { ConcreteConfig as Config } from '../discovery/facts.js';
 import { describeIssues } from '../config/errors.js';
 import type { Chain, Family, Rule } from '../model/types.js';
 import { ConcreteAction, ConcreteMatch } from './schema.js';
