@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseIptablesSave } from '../backends/iptables/parse.js';
+import { planIptables } from '../backends/iptables/plan.js';
+import { desiredIptTables } from '../backends/iptables/render.js';
 import { parseConfigText } from '../config/parse.js';
 import { ConfigError } from '../config/errors.js';
 import { ExecError } from '../exec/errors.js';
@@ -142,5 +145,20 @@ describe('address monitor lines', () => {
     expect(concernsInterface('3: tailscale0    inet 100.101.102.103/32 scope global tailscale0', 'tailscale0')).toBe(true);
     expect(concernsInterface('Deleted 3: tailscale0    inet 100.101.102.103/32 scope global tailscale0', 'tailscale0')).toBe(true);
     expect(concernsInterface('4: lan0    inet 192.0.2.1/24 scope global lan0', 'tailscale0')).toBe(false);
+  });
+});
+
+describe('a changed port is one transaction', () => {
+  it('iptables: the old rule goes in the same restore that adds the new one', () => {
+    const c = config('families: [ip]');
+    const at = (port: number) => rulesetFor(c, 'on', { ...resolveFacts(c), ports: { values: [port], source: 'tailscaled' } });
+    const lines = desiredIptTables(at(45678)).find((t) => t.table === 'filter')!.chains.flatMap((ch) => ch.rules.map((r) => r.line));
+    const save = `*filter\n:INPUT ACCEPT [0:0]\n:ts-input - [0:0]\n:ts-forward - [0:0]\n-A INPUT -m comment --comment "tsfw:jump" -j ts-input\n-A FORWARD -m comment --comment "tsfw:jump" -j ts-forward\n${lines.join('\n')}\nCOMMIT\n`;
+    const plan = planIptables(at(45999), { families: [{ family: 'ip', tables: parseIptablesSave(save) }] }, { jumpPosition: 'first' });
+    const filter = plan.payload.scripts.filter((s) => s.table === 'filter');
+    expect(filter).toHaveLength(1);
+    expect(filter[0]!.script).toContain(':ts-input - [0:0]');
+    expect(filter[0]!.script).toContain('--dport 45999');
+    expect(filter[0]!.script).not.toContain('--dport 45678');
   });
 });

@@ -3,8 +3,8 @@ import type { Check } from '../types.js';
 import type { CheckInput } from './context.js';
 
 /**
- * `addresses: auto` / `ports: auto`: what was discovered. A fallback WireGuard port is a warning
- * (the real port may be closed under a default-drop policy); no own address yet is only a note.
+ * `addresses: auto` / `ports: auto`: what was discovered, as notes (tailscaled may simply not be
+ * started yet). A fallback port comes with the fix for a tailscaled that runs on another port.
  */
 export function checkDiscovery(input: CheckInput): Check[] {
   const found = input.discovered;
@@ -14,9 +14,9 @@ export function checkDiscovery(input: CheckInput): Check[] {
     const fallback = found.ports.source === 'fallback';
     out.push({
       id: 'wireguard-port',
-      status: fallback ? 'warn' : 'ok',
-      message: `ports: auto → ${describeFact(found.ports)}`,
-      fix: fallback ? 'start tailscaled in this network namespace, or set `ports: [<tailscaled --port>]` in the config' : null,
+      status: 'ok',
+      message: `ports: auto → ${describeFact(found.ports)}${fallback ? '; if tailscaled uses another --port, set ports: [PORT]' : ''}`,
+      fix: null,
     });
   }
   if (input.config.addresses === 'auto') {
