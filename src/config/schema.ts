@@ -80,6 +80,9 @@ export const CgnatConfig = z.strictObject({
   range: cidr('ip').default('100.64.0.0/10'),
   /** Sources inside the range that arrive on other interfaces legitimately (ISP CGNAT, ChromeOS). */
   exempt: z.array(cidr('ip')).default(['100.115.92.0/23']),
+  /** IPv6 counterpart (Tailscale's ULA): dropped off the tunnel like `range`, with the same mode. */
+  range6: cidr('ip6').default('fd7a:115c:a1e0::/48'),
+  exempt6: z.array(cidr('ip6')).max(64).default([]),
 });
 
 export const MarksConfig = z

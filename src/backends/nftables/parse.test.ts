@@ -36,6 +36,8 @@ describe('parseNftTable on captured nft 1.0.6 output', () => {
       'tsfw:ts-input/cgnat-exempt[100.115.92.0/23]',
       'tsfw:ts-input/cgnat-exempt[100.127.0.0/16]',
       'tsfw:ts-input/cgnat-spoof',
+      'tsfw:ts-input/cgnat6-exempt[fd7a:115c:a1e0:ab12::/64]',
+      'tsfw:ts-input/cgnat6-spoof',
     ]);
     const handles = everything.chains.flatMap((c) => c.rules.map((r) => r.handle));
     expect(handles.every((h) => Number.isInteger(h) && h > 0)).toBe(true);
