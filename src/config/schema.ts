@@ -176,6 +176,8 @@ export const Config = z.strictObject({
   cgnat: CgnatConfig.prefault({}),
   snat: z.boolean().default(true),
   statefulFiltering: z.boolean().default(false),
+  /** Clamp the TCP MSS of SYNs forwarded into and out of the tunnel to the route's MTU. */
+  mssClamp: z.boolean().default(false),
   marks: MarksConfig.prefault({}),
   /** iptables: `first` keeps tsfw's jumps at position 1; `preserve` only ensures they exist. */
   jumpPosition: z.enum(['first', 'preserve']).default('first'),

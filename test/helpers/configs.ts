@@ -9,9 +9,10 @@ import { rulesetFor } from '../../src/profiles/load.js';
  */
 
 /** Every optional rule switched on: own addresses (both families), stateful filtering, a second
- * WireGuard port, a second CGNAT exemption, an IPv6 exemption, and CGNAT spoofing answered with return. */
+ * WireGuard port, a second CGNAT exemption, an IPv6 exemption, MSS clamping, and CGNAT spoofing answered with return. */
 export const EVERYTHING_YAML = `addresses: [100.100.0.1, "fd7a:115c:a1e0::1"]
 statefulFiltering: true
+mssClamp: true
 ports: [41641, 41642]
 cgnat:
   mode: return

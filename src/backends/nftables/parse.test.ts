@@ -8,8 +8,9 @@ describe('parseNftTable on captured nft 1.0.6 output', () => {
   it('reads the table, every chain in order and each base chain registration', () => {
     expect(everything.exists).toBe(true);
     expect(everything.chains.map((c) => c.name)).toEqual([
-      'ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting',
+      'ts-input', 'ts-forward', 'ts-clamp', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-mangle-forward', 'tsfw-nat-postrouting',
     ]);
+    expect(everything.chains.find((c) => c.name === 'tsfw-mangle-forward')?.base).toEqual({ type: 'filter', hook: 'forward', prio: -150, policy: 'accept' });
     expect(everything.chains.find((c) => c.name === 'ts-input')?.base).toBeUndefined();
     expect(everything.chains.find((c) => c.name === 'tsfw-nat-postrouting')?.base).toEqual({ type: 'nat', hook: 'postrouting', prio: 90, policy: 'accept' });
     expect(everything.chains.find((c) => c.name === 'tsfw-filter-forward')?.base).toEqual({ type: 'filter', hook: 'forward', prio: -10, policy: 'accept' });
