@@ -145,6 +145,8 @@ describe('address monitor lines', () => {
     expect(concernsInterface('3: tailscale0    inet 100.101.102.103/32 scope global tailscale0', 'tailscale0')).toBe(true);
     expect(concernsInterface('Deleted 3: tailscale0    inet 100.101.102.103/32 scope global tailscale0', 'tailscale0')).toBe(true);
     expect(concernsInterface('4: lan0    inet 192.0.2.1/24 scope global lan0', 'tailscale0')).toBe(false);
+    expect(concernsInterface('3: tailscale0    inet6 fe80::1/64 scope link', 'tailscale0')).toBe(false);
+    expect(concernsInterface('3: tailscale0    inet6 fd7a:115c:a1e0::1/128 scope global', 'tailscale0')).toBe(true);
   });
 });
 

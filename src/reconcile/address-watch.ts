@@ -22,9 +22,14 @@ export interface AddressWatch {
   stop(): Promise<void>;
 }
 
-/** Whether one `ip -o monitor address` line concerns `iface` (`3: tailscale0    inet ...`). */
+/**
+ * Whether one `ip -o monitor address` line concerns `iface` (`3: tailscale0    inet ...`).
+ * IPv6 link-local addresses are never own-address rules (and change state during DAD after
+ * every link-up), so their lines trigger nothing.
+ */
 export function concernsInterface(line: string, iface: string): boolean {
-  return line.replace(/^Deleted\s+/, '').split(/\s+/)[1] === iface;
+  const fields = line.replace(/^Deleted\s+/, '').split(/\s+/);
+  return fields[1] === iface && !(fields[2] === 'inet6' && /^fe[89ab][0-9a-f]:/i.test(fields[3] ?? ''));
 }
 
 /** Starts watching at once. */
