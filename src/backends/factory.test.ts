@@ -9,7 +9,7 @@ describe('backendSpec', () => {
     const nft = backendSpec('nftables', config('nftables: {table: fw}'));
     expect(nft).toMatchObject({ name: 'nftables', options: { table: 'fw' }, eventScope: { tables: ['inet fw'], builtins: [] } });
     const ipt = backendSpec('iptables-nft', config('families: [ip]'));
-    expect(ipt).toMatchObject({ options: { flavour: 'nft', families: ['ip'] }, eventScope: { tables: ['ip filter', 'ip nat'], builtins: expect.arrayContaining(['INPUT', 'FORWARD', 'POSTROUTING']) } });
+    expect(ipt).toMatchObject({ options: { flavour: 'nft', families: ['ip'] }, eventScope: { tables: ['ip filter', 'ip nat', 'ip mangle'], builtins: expect.arrayContaining(['INPUT', 'FORWARD', 'POSTROUTING']) } });
     expect(backendSpec('iptables-legacy', config('{}')).eventScope).toBeUndefined();
   });
 

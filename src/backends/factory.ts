@@ -38,8 +38,6 @@ export type BackendSpec =
 export interface SpecOptions {
   /** Families to handle instead of config.families (the leftover scan reads every family). */
   readonly families?: readonly Family[];
-  /** Never touch built-in chains, even to remove tsfw's own jumps (leftover cleanup in nodivert). */
-  readonly keepBuiltins?: boolean;
 }
 
 /** Derives a backend's options, rebuild key and event scope from the config. Pure. */
@@ -53,7 +51,6 @@ export function backendSpec(name: ConcreteBackend, config: Config, opts: SpecOpt
     flavour: name === 'iptables-nft' ? 'nft' : 'legacy',
     families: [...families],
     jumpPosition: config.jumpPosition,
-    ...(opts.keepBuiltins ? { keepBuiltins: true } : {}),
   } as const;
   const key = JSON.stringify({ name, options });
   if (name === 'iptables-legacy') return { name, options, key };

@@ -35,14 +35,6 @@ describe('cleanup across backends', () => {
     expect(writes).toEqual(['*filter\n-D INPUT -m comment --comment "tsfw:jump" -j ts-input\n-X ts-input\nCOMMIT\n']);
   });
 
-  it('in nodivert, leftover cleanup never edits built-in chains: the jump stays, its chain is kept', async () => {
-    const { runner, writes } = onlyIptablesNft();
-    const [nft] = await cleanupBackends(['iptables-nft'], config, runner, { activeMode: 'nodivert' });
-    expect(nft!.status).toBe('clean');
-    expect(writes).toEqual([]);
-    expect(nft!.warnings.some((w) => w.includes('nodivert never edits built-in chains'))).toBe(true);
-  });
-
   it('a dry run plans but writes nothing', async () => {
     const { runner, writes } = onlyIptablesNft();
     const [nft] = await cleanupBackends(['iptables-nft'], config, runner, { dryRun: true });

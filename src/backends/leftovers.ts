@@ -3,7 +3,6 @@ import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { desiredRuleset } from '../model/desired.js';
 import { FAMILIES } from '../model/types.js';
-import type { Mode } from '../model/types.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { backendSpec, buildBackend, familiesPresent } from './factory.js';
 import type { BackendSpec } from './factory.js';
@@ -30,8 +29,6 @@ export interface BackendCleanup {
 
 export interface CleanupOptions {
   readonly dryRun?: boolean;
-  /** The mode the active backend is in: in nodivert, built-in chains are never edited, anywhere. */
-  readonly activeMode?: Mode;
   readonly exists?: (path: string) => boolean;
   readonly procNet?: string;
 }
@@ -40,7 +37,7 @@ export interface CleanupOptions {
 function cleanerFor(name: ConcreteBackend, config: Config, runner: CommandRunner, opts: CleanupOptions): Backend | string {
   const families = familiesPresent(name, opts);
   if (families.length === 0) return `${opts.procNet ?? '/proc/net'}/ip_tables_names absent: x_tables not loaded, nothing to remove`;
-  return buildBackend(backendSpec(name, config, { families, keepBuiltins: opts.activeMode === 'nodivert' }), runner);
+  return buildBackend(backendSpec(name, config, { families }), runner);
 }
 
 /** Converges each named backend to mode off; failures are reported per backend, never thrown. */
@@ -95,7 +92,7 @@ function isUnavailable(state: unknown): boolean {
  * active one are removed (a backend switch leaves nothing behind). Costs one read per backend.
  */
 export function removeLeftovers(active: ConcreteBackend, config: Config, runner: CommandRunner, opts: CleanupOptions = {}): Promise<BackendCleanup[]> {
-  return cleanupBackends(ALL_BACKENDS.filter((b) => b !== active), config, runner, { activeMode: config.mode, ...opts });
+  return cleanupBackends(ALL_BACKENDS.filter((b) => b !== active), config, runner, opts);
 }
 
 /**

@@ -2,11 +2,11 @@ import { removeLeftovers, withLeftovers } from '../backends/leftovers.js';
 import { readLastBackend, recordLastBackend } from '../backends/last-backend.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
-import { rulesetFor } from '../profiles/load.js';
 import { converge } from '../reconcile/converge.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { runDirFrom } from '../reconcile/lock.js';
 import type { CommandContext } from './context.js';
+import { desiredFor } from './desired.js';
 import { lockForWrite } from './lock.js';
 
 /**
@@ -25,7 +25,7 @@ export async function convergeOnce(
   const mayHaveSwitched = readLastBackend(runDir) !== choice.backend;
   const leftovers = mayHaveSwitched ? await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun }) : [];
   ctx.log.debug({ mayHaveSwitched, leftovers: leftovers.map((c) => `${c.backend}:${c.status}`) }, 'leftover check');
-  const result = withLeftovers(await converge(backend, rulesetFor(ctx.config), { dryRun }), leftovers);
+  const result = withLeftovers(await converge(backend, (await desiredFor(ctx)).ruleset, { dryRun }), leftovers);
   // A failed leftover check (not a skipped one: no binary means nothing to remove) runs again next time.
   if (!dryRun && leftovers.every((c) => c.status !== 'failed')) recordLastBackend(runDir, choice.backend);
   return result;

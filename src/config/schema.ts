@@ -42,6 +42,21 @@ function cidr(family?: 'ip' | 'ip6') {
   });
 }
 
+/** `auto` (discovered on the host) or an explicit list; a wrong string names both choices. */
+function autoOr<T extends z.ZodType>(list: T, what: string) {
+  return z.unknown().transform((value, ctx): 'auto' | z.output<T> => {
+    if (value === 'auto') return 'auto';
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be 'auto' or ${what}` });
+      return z.NEVER;
+    }
+    const parsed = list.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
+}
+
 const U32_MAX = 0xffff_ffff;
 /** A 32-bit packet mark: a number or a hex string such as "0x40000". */
 const Mark = z
@@ -65,12 +80,18 @@ export const CgnatConfig = z.strictObject({
   range: cidr('ip').default('100.64.0.0/10'),
   /** Sources inside the range that arrive on other interfaces legitimately (ISP CGNAT, ChromeOS). */
   exempt: z.array(cidr('ip')).default(['100.115.92.0/23']),
+  /** IPv6 counterpart (Tailscale's ULA): dropped off the tunnel like `range`, with the same mode. */
+  range6: cidr('ip6').default('fd7a:115c:a1e0::/48'),
+  exempt6: z.array(cidr('ip6')).max(64).default([]),
   /** The acknowledgement a range of /0 needs: such a drop rule drops every packet off the tunnel. */
   dropEverything: z.boolean().default(false),
 }).superRefine((cgnat, ctx) => {
   // A /0 "anti-spoof" range drops all traffic not from the tunnel (SSH included): a typo, not a policy.
   if (cgnat.mode === 'drop' && !cgnat.dropEverything && /\/0$/.test(cgnat.range.trim())) {
     ctx.addIssue({ code: 'custom', path: ['range'], message: `${cgnat.range} covers every IPv4 address, so the drop rule would drop all traffic that does not come from the tunnel; set cgnat.dropEverything: true if that is meant` });
+  }
+  if (cgnat.mode === 'drop' && !cgnat.dropEverything && /\/0$/.test(cgnat.range6.trim())) {
+    ctx.addIssue({ code: 'custom', path: ['range6'], message: `${cgnat.range6} covers every IPv6 address, so the drop rule would drop all IPv6 traffic that does not come from the tunnel; set cgnat.dropEverything: true if that is meant` });
   }
 });
 
@@ -159,14 +180,16 @@ export const Config = z.strictObject({
     .default(['tailscale']),
   interface: InterfaceName.default('tailscale0'),
   families: z.array(z.enum(FAMILIES)).min(1, { error: 'must name at least one of ip, ip6' }).default(['ip', 'ip6']),
-  /** WireGuard UDP ports accepted on every interface. */
-  ports: z.array(Port).max(64).default([41641]),
+  /** WireGuard UDP ports accepted on every interface; `auto`: what tailscaled has bound, else 41641. */
+  ports: autoOr(z.array(Port).max(64), 'a list of ports').default('auto'),
   acceptTunnelInput: z.boolean().default(true),
-  /** This node's own tailnet addresses, accepted from loopback. */
-  addresses: z.array(cidr()).max(64).default([]),
+  /** This node's own tailnet addresses, accepted from loopback; `auto`: the tunnel interface's. */
+  addresses: autoOr(z.array(cidr()).max(64), 'a list of addresses').default('auto'),
   cgnat: CgnatConfig.prefault({}),
   snat: z.boolean().default(true),
   statefulFiltering: z.boolean().default(false),
+  /** Clamp the TCP MSS of SYNs forwarded into and out of the tunnel to the route's MTU. */
+  mssClamp: z.boolean().default(false),
   marks: MarksConfig.prefault({}),
   /** iptables: `first` keeps tsfw's jumps at position 1; `preserve` only ensures they exist. */
   jumpPosition: z.enum(['first', 'preserve']).default('first'),

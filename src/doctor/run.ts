@@ -1,6 +1,7 @@
 import type { Check } from './types.js';
 import type { CheckInput } from './checks/context.js';
 import { checkCgnat } from './checks/cgnat.js';
+import { checkDiscovery } from './checks/discovery.js';
 import { checkForeignDrops } from './checks/foreign-drops.js';
 import { checkManagers } from './checks/managers.js';
 import { checkMarks } from './checks/marks.js';
@@ -22,6 +23,7 @@ export function runChecks(input: CheckInput): Check[] {
     checkForeignDrops(input, 'input', probes),
     checkForeignDrops(input, 'forward', probes),
     checkRequiredPorts(input),
+    ...checkDiscovery(input),
     checkCgnat(input),
     checkForwarding(input),
     checkRpFilter(input),

@@ -21,6 +21,18 @@ describe('tracePacket over the default profile', () => {
     expect(r.path).toEqual([{ chain: 'ts-input', rule: 'ts-input/tunnel-accept', matched: true, action: 'accept' }]);
   });
 
+  it('a tailnet IPv6 (fd7a:115c:a1e0::/48) source on lan0 → drop by cgnat6-spoof; forwarded into the tunnel → cgnat6-to-tunnel', () => {
+    expect(trace('input', { iif: 'lan0', src: 'fd7a:115c:a1e0::99', dst: '2001:db8:1::1', proto: 'udp', dport: 5001 })).toMatchObject({ verdict: 'drop', rule: 'ts-input/cgnat6-spoof' });
+    expect(trace('forward', { iif: 'lan0', oif: 'tailscale0', src: 'fd7a:115c:a1e0::99', dst: '2001:db8:100::2', proto: 'udp', dport: 5001 })).toMatchObject({ verdict: 'drop', rule: 'ts-forward/cgnat6-to-tunnel' });
+    expect(trace('input', { iif: 'tailscale0', src: 'fd7a:115c:a1e0::99', dst: '2001:db8:100::1', proto: 'udp', dport: 5001 })).toMatchObject({ verdict: 'accept', rule: 'ts-input/tunnel-accept' });
+  });
+
+  it('mssClamp: a forwarded SYN into the tunnel passes ts-clamp (clamp-mss is no verdict) and is then decided by ts-forward', () => {
+    const r = trace('forward', { iif: 'lan0', oif: 'tailscale0', src: '192.0.2.2', dst: '100.100.0.2', proto: 'tcp', dport: 443 }, 'mssClamp: true');
+    expect(r.path.slice(0, 2).map((s) => [s.rule, s.matched, s.action])).toEqual([['ts-clamp/mss-to-tunnel', true, 'clamp-mss'], ['ts-clamp/mss-from-tunnel', false, 'clamp-mss']]);
+    expect(r).toMatchObject({ verdict: 'accept', rule: 'ts-forward/to-tunnel-accept' });
+  });
+
   it('a spoofed 100.64.0.0/10 source on lan0 → drop by cgnat-spoof, after the exemption missed', () => {
     const r = trace('input', { iif: 'lan0', src: '100.100.0.99', dst: '192.0.2.1', proto: 'udp', dport: 5001 });
     expect(r.verdict).toBe('drop');

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { parsePrefix, prefixContains } from './net.js';
-import type { ActionKind, CtState, Family, Hook, L4Proto, Match, Rule, Ruleset } from './types.js';
+import type { ActionKind, ChainKind, CtState, Family, Hook, L4Proto, Match, Rule, Ruleset } from './types.js';
 
 /**
  * A packet tracer over tsfw's own model: which of tsfw's rules a packet meets on one hook, in
@@ -92,6 +92,7 @@ function mismatch(rule: Rule, s: State): string | undefined {
   if (m.daddr && !inside(m.daddr, s.family, p.dst)) return `daddr ${p.dst} not in ${m.daddr.addr}/${m.daddr.len}`;
   if (m.l4proto && m.l4proto !== p.proto) return `proto ${p.proto ?? '(none)'} is not ${m.l4proto}`;
   if (m.sport !== undefined && m.sport !== p.sport) return `sport ${p.sport ?? '(none)'} is not ${m.sport}`;
+  if (m.tcpFlags === 'syn' && (p.proto !== 'tcp' || (p.ctState ?? 'new') !== 'new')) return 'not a TCP SYN (a new tcp packet)';
   if (m.dport !== undefined && m.dport !== p.dport) return `dport ${p.dport ?? '(none)'} is not ${m.dport}`;
   if (m.mark && ((s.mark & m.mark.mask) >>> 0) !== m.mark.value) {
     return `mark 0x${s.mark.toString(16)} & 0x${m.mark.mask.toString(16)} is not 0x${m.mark.value.toString(16)}`;
@@ -104,6 +105,9 @@ function mismatch(rule: Rule, s: State): string | undefined {
   }
   return undefined;
 }
+
+/** Base chains of different kinds on one hook run by priority: mangle (-150), filter, nat. */
+const KIND_ORDER: Readonly<Record<ChainKind, number>> = { mangle: 0, filter: 1, nat: 2 };
 
 /**
  * Walks `packet` through tsfw's chains registered on `hook`, in ruleset order (the order the
@@ -122,7 +126,8 @@ export function tracePacket(ruleset: Ruleset, hook: Hook, packet: TracePacket): 
   const path: TraceStep[] = [];
   const done = (verdict: TraceVerdict, rule: string | null): TraceResult =>
     ({ hook, family, verdict, rule, path, mark: state.mark, diverted, notes });
-  for (const chain of ruleset.chains.filter((c) => c.hook === hook)) {
+  const onHook = ruleset.chains.filter((c) => c.hook === hook).sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  for (const chain of onHook) {
     for (const rule of chain.rules) {
       const reason = mismatch(rule, state);
       const step: TraceStep = { chain: chain.name, rule: rule.id, matched: reason === undefined, action: rule.action.kind };
@@ -133,6 +138,7 @@ export function tracePacket(ruleset: Ruleset, hook: Hook, packet: TracePacket): 
         state.mark = ((state.mark & ~action.mask) | action.value) >>> 0;
         continue;
       }
+      if (action.kind === 'clamp-mss') continue;
       if (action.kind === 'return') break;
       return done(action.kind, rule.id);
     }

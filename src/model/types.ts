@@ -15,8 +15,8 @@ export const MODES = ['on', 'nodivert', 'off'] as const satisfies readonly Mode[
 export type Hook = 'input' | 'forward' | 'output' | 'postrouting';
 export const HOOKS = ['input', 'forward', 'output', 'postrouting'] as const satisfies readonly Hook[];
 
-/** `filter` chains decide; `nat` chains rewrite addresses (masquerade). */
-export type ChainKind = 'filter' | 'nat';
+/** `filter` chains decide; `nat` chains rewrite addresses (masquerade); `mangle` chains edit packets (MSS). */
+export type ChainKind = 'filter' | 'nat' | 'mangle';
 
 /** `ipv6-icmp` carries no ports; profiles pin it to the ip6 family (neighbour discovery). */
 export type L4Proto = 'tcp' | 'udp' | 'ipv6-icmp';
@@ -59,6 +59,8 @@ export interface Match {
   readonly dport?: number;
   readonly mark?: MarkMatch;
   readonly ctState?: CtStateMatch;
+  /** `syn`: TCP SYN set and RST clear (the only packets that carry an MSS option). Needs l4proto tcp. */
+  readonly tcpFlags?: 'syn';
 }
 
 export type Action =
@@ -67,7 +69,9 @@ export type Action =
   | { readonly kind: 'return' }
   /** mark = (mark & ~mask) | value: sets tsfw's bits, keeps everyone else's. */
   | { readonly kind: 'set-mark'; readonly value: number; readonly mask: number }
-  | { readonly kind: 'masquerade' };
+  | { readonly kind: 'masquerade' }
+  /** TCP MSS clamped to the route's MTU (path MTU); not a verdict, evaluation goes on. */
+  | { readonly kind: 'clamp-mss' };
 
 export type ActionKind = Action['kind'];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/parse.js';
+import { concreteConfig } from '../discovery/facts.js';
 import type { Chain, Rule } from '../model/types.js';
 import { expandProfile, ProfileError } from './expand.js';
 import { loadProfile, parseProfile } from './load.js';
@@ -7,7 +8,7 @@ import { loadProfile, parseProfile } from './load.js';
 const tailscale = loadProfile('tailscale');
 
 function expand(yaml: string): Chain[] {
-  return expandProfile(tailscale, parseConfigText(yaml, 'test').config);
+  return expandProfile(tailscale, concreteConfig(parseConfigText(yaml, 'test').config));
 }
 
 function rules(yaml: string, chain: string): readonly Rule[] {
@@ -46,10 +47,18 @@ describe('profile toggles', () => {
   it('cgnat range and exemptions come from the config, one exemption rule each, before the spoof rule', () => {
     const yaml = 'cgnat: { range: 100.64.0.0/12, exempt: [100.65.0.0/16, 100.66.1.0/24] }';
     expect(ids(yaml, 'ts-input').slice(2)).toEqual([
-      'ts-input/cgnat-exempt[100.65.0.0/16]', 'ts-input/cgnat-exempt[100.66.1.0/24]', 'ts-input/cgnat-spoof',
+      'ts-input/cgnat-exempt[100.65.0.0/16]', 'ts-input/cgnat-exempt[100.66.1.0/24]', 'ts-input/cgnat-spoof', 'ts-input/cgnat6-spoof',
     ]);
     expect(byId(yaml, 'ts-input/cgnat-spoof')?.match.saddr).toEqual({ family: 'ip', addr: '100.64.0.0', len: 12 });
     expect(ids('cgnat: { exempt: [] }', 'ts-input')).not.toContain('ts-input/cgnat-exempt[100.115.92.0/23]');
+  });
+
+  it('cgnat.range6 and exempt6: IPv6-only rules with the same mode, exemptions before the drop', () => {
+    const yaml = 'cgnat: { mode: return, range6: "fd7a:115c:a1e0::/48", exempt6: ["fd7a:115c:a1e0:ab12::/64"] }';
+    expect(ids(yaml, 'ts-input').slice(-2)).toEqual(['ts-input/cgnat6-exempt[fd7a:115c:a1e0:ab12::/64]', 'ts-input/cgnat6-spoof']);
+    expect(byId(yaml, 'ts-input/cgnat6-spoof')).toMatchObject({ families: ['ip6'], action: { kind: 'return' }, match: { iif: { name: 'tailscale0', negate: true } } });
+    expect(byId(yaml, 'ts-forward/cgnat6-to-tunnel')).toMatchObject({ families: ['ip6'], action: { kind: 'return' }, match: { oif: { name: 'tailscale0', negate: false } } });
+    expect(expand('cgnat: { mode: off }').flatMap((c) => c.rules).some((r) => r.id.includes('cgnat6'))).toBe(false);
   });
 
   it('acceptTunnelInput switches the tunnel accept rule only', () => {
@@ -90,7 +99,7 @@ describe('profile toggles', () => {
 
   it('families [ip6] removes the IPv4-only rules and narrows every other rule', () => {
     const all = expand('families: [ip6]').flatMap((c) => c.rules);
-    expect(all.some((r) => r.id.includes('cgnat'))).toBe(false);
+    expect(all.filter((r) => r.id.includes('cgnat')).map((r) => r.id)).toEqual(['ts-input/cgnat6-spoof', 'ts-forward/cgnat6-to-tunnel']);
     expect(all.every((r) => r.families.length === 1 && r.families[0] === 'ip6')).toBe(true);
   });
 
@@ -119,7 +128,7 @@ ${rule}`;
 
 describe('invalid profiles give a ProfileError naming the rule', () => {
   const config = parseConfigText('', 'test').config;
-  const expandText = (rule: string) => () => expandProfile(parseProfile(profileWith(rule), 'rules/test.yaml'), config);
+  const expandText = (rule: string) => () => expandProfile(parseProfile(profileWith(rule), 'rules/test.yaml'), concreteConfig(config));
 
   it('a template naming no config value', () => {
     const problems = problemsOf(expandText('      - id: broken\n        why: typo\n        match: { iif: "{interfase}" }\n        action: accept\n'));

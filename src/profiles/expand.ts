@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { ConcreteConfig as Config } from '../discovery/facts.js';
 import { describeIssues } from '../config/errors.js';
 import type { Chain, Family, Rule } from '../model/types.js';
 import { ConcreteAction, ConcreteMatch } from './schema.js';
@@ -107,12 +107,14 @@ function itemLabel(item: unknown): string {
 
 /** Expands one profile against the config into the chains it defines, rules in profile order. */
 export function expandProfile(profile: Profile, config: Config): Chain[] {
-  return profile.chains.map((chain, c) => ({
+  const wanted = (when: string | readonly string[] | undefined) => (when === undefined ? [] : typeof when === 'string' ? [when] : when)
+    .every((key) => truthy(lookup(config, key, undefined)));
+  return profile.chains.flatMap((chain, c) => (!wanted(chain.when) ? [] : [{
     name: chain.name,
     kind: chain.kind,
     hook: chain.hook,
     rules: chain.rules.flatMap((rule, r) =>
       expandRule(rule, chain.name, config, `${profile.profile}: chains[${c}].rules[${r}] (${rule.id})`),
     ),
-  }));
+  }]));
 }

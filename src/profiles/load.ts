@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { describeIssues } from '../config/errors.js';
+import { concreteConfig, resolveFacts } from '../discovery/facts.js';
+import type { ResolvedFacts } from '../discovery/facts.js';
 import { desiredRuleset } from '../model/desired.js';
 import type { Mode, Ruleset } from '../model/types.js';
 import { expandProfile, ProfileError } from './expand.js';
@@ -43,8 +45,12 @@ export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
   return profile;
 }
 
-/** The desired ruleset for a config in a mode (the config's own mode unless given). */
-export function rulesetFor(config: Config, mode: Mode = config.mode): Ruleset {
-  const chains = config.profiles.flatMap((name) => expandProfile(loadProfile(name), config));
+/**
+ * The desired ruleset for a config in a mode (the config's own mode unless given), with `auto`
+ * keys resolved from discovered facts (without them: no own address, the fallback port).
+ */
+export function rulesetFor(config: Config, mode: Mode = config.mode, facts: ResolvedFacts = resolveFacts(config)): Ruleset {
+  const concrete = concreteConfig(config, facts);
+  const chains = config.profiles.flatMap((name) => expandProfile(loadProfile(name), concrete));
   return desiredRuleset(mode, config.families, chains);
 }

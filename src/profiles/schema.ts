@@ -23,6 +23,7 @@ export const RawMatch = z.strictObject({
   dport: Templated.optional(),
   mark: Templated.optional(),
   ctState: Templated.optional(),
+  tcpFlags: Templated.optional(),
 });
 export type RawMatch = z.output<typeof RawMatch>;
 
@@ -47,8 +48,10 @@ export type RawRule = z.output<typeof RawRule>;
 
 export const RawChain = z.strictObject({
   name: z.string().regex(/^ts-[a-z0-9-]{1,24}$/, { error: 'must be "ts-" followed by lowercase letters, digits or -' }),
-  kind: z.enum(['filter', 'nat']),
+  kind: z.enum(['filter', 'nat', 'mangle']),
   hook: z.enum(HOOKS),
+  /** Config keys that must all be truthy for the chain (and its divert) to exist. */
+  when: z.union([z.string(), z.array(z.string())]).optional(),
   rules: z.array(RawRule),
 });
 
@@ -117,6 +120,10 @@ export const ConcreteMatch = z
     dport: port.optional(),
     mark: mark.optional(),
     ctState: ctState.optional(),
+    tcpFlags: z.literal('syn').optional(),
+  })
+  .refine((m) => m.tcpFlags === undefined || (m.l4proto === 'tcp' && m.sport === undefined && m.dport === undefined), {
+    error: 'tcpFlags needs l4proto tcp and no port match',
   })
   .refine((m) => (m.sport === undefined && m.dport === undefined) || m.l4proto !== undefined, {
     error: 'a port match needs l4proto',
@@ -131,7 +138,7 @@ export const ConcreteMatch = z
 
 /** A filled-in action. */
 export const ConcreteAction = z.union([
-  z.enum(['accept', 'drop', 'return', 'masquerade']).transform((kind): Action => ({ kind })),
+  z.enum(['accept', 'drop', 'return', 'masquerade', 'clamp-mss']).transform((kind): Action => ({ kind })),
   z
     .strictObject({ setMark: u32, mask: u32 })
     .refine((a) => a.mask !== 0 && (a.setMark & ~a.mask) >>> 0 === 0, { error: 'setMark must lie inside a non-zero mask' })
@@ -139,5 +146,5 @@ export const ConcreteAction = z.union([
 ], {
   // A { setMark, mask } that fails its own check keeps that message; anything else gets this one.
   error: (issue) => (issue.code === 'invalid_union' && issue.errors.flat().find((i) => i.code === 'custom')?.message)
-    || 'must be accept, drop, return, masquerade or { setMark, mask }',
+    || 'must be accept, drop, return, masquerade, clamp-mss or { setMark, mask }',
 });

@@ -14,9 +14,12 @@ import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import { rulesetFor } from '../profiles/load.js';
+import { startAddressWatch } from './address-watch.js';
+import type { AddressWatch } from './address-watch.js';
 import { TokenBucket } from './bucket.js';
 import { converge } from './converge.js';
 import { ConfigKeeper } from './daemon-config.js';
+import { createDiscoveredDesired } from './discovered.js';
 import { createDaemonMetrics } from './daemon-metrics.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
@@ -98,6 +101,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = createDaemonMetrics(xlog);
   let monitor: Monitor | undefined;
   let monitorKey = '';
+  let addressWatch: AddressWatch | undefined;
+  const discovered = createDiscoveredDesired(runner, dlog);
   let schedule: Schedule | undefined;
   let watcher: FSWatcher | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
@@ -170,7 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // converging): never undo an explicit apply because the watcher has not fired yet.
       if (keeper.changedOnDisk()) await reload('config', false);
       if (retired.length > 0) await removeRetiredSettings();
-      return { backend, desired: keeper.current().desired };
+      return { backend, desired: await discovered.desired(config()) };
     },
     withLock: (fn) => withLock(lockOptions, fn),
     bucket,
@@ -246,6 +251,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         monitor.start();
       }
     }
+    const watchIface = c.addresses === 'auto' ? c.interface : undefined;
+    if (addressWatch?.iface !== watchIface) {
+      await addressWatch?.stop();
+      addressWatch = watchIface && !stopping
+        ? startAddressWatch({ spawner: runner, iface: watchIface, log: mlog, timers: globalThis, now: () => performance.now(), onTrigger: (t) => reconciler.trigger(t) })
+        : undefined;
+    }
     if (schedule?.expression !== c.reconcile.schedule) {
       await schedule?.stop();
       schedule = stopWanted ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
@@ -291,6 +303,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await schedule?.stop();
       schedule = undefined;
       await monitor?.stop();
+      await addressWatch?.stop();
       await reconciler.stop();
       await reloads;
       if (config().cleanupOnStop) {

@@ -65,7 +65,7 @@ export interface ReconcilerDeps {
 }
 
 /** Causes that express the admin's intent (start, reload) and so never spend the repair budget. */
-const ADMIN_CAUSES: ReadonlySet<PassCause> = new Set(['startup', 'sighup', 'config']);
+const ADMIN_CAUSES: ReadonlySet<PassCause> = new Set(['startup', 'sighup', 'config', 'addresses']);
 
 /** The reconciler's public face. */
 export interface Reconciler {

@@ -7,7 +7,7 @@ import type { FightCount } from './drift.js';
  */
 
 /** Why a pass ran. */
-export type PassCause = 'startup' | 'schedule' | 'event' | 'resync' | 'monitor-restart' | 'sighup' | 'config' | 'watchdog' | 'backoff-end';
+export type PassCause = 'startup' | 'schedule' | 'event' | 'resync' | 'monitor-restart' | 'sighup' | 'config' | 'watchdog' | 'backoff-end' | 'addresses';
 
 /** How a pass ended: nothing to do, repaired, repair held back by the anti-fight budget, failed. */
 export type PassResult = 'quiet' | 'repaired' | 'held' | 'error';

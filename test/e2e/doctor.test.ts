@@ -96,8 +96,9 @@ describe('tsfw doctor and explain (namespace router)', () => {
       '--iif', 'lan0', '--proto', 'udp', '--dport', '7200'], ENV);
     expect(r.verdict).toBe('drop');
     expect(r.rule).toBe('ts-input/cgnat-spoof');
+    // addresses: auto found the router's own tailscale0 address: its lo rule is evaluated first.
     expect(r.path.map((s) => s.rule)).toEqual([
-      'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]', 'ts-input/cgnat-exempt[100.115.92.0/23]', 'ts-input/cgnat-spoof',
+      `ts-input/own-address-from-lo[${ADDR.routerTailnet}/32]`, `ts-input/own-address-from-lo[${ADDR.routerTailnet6}/128]`, 'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]', 'ts-input/cgnat-exempt[100.115.92.0/23]', 'ts-input/cgnat-spoof',
     ]);
     expect((await probeUdp(net.lan, net.router, { src: ADDR.spoofed, dst: ADDR.routerLan, port: 7200 })).arrived).toBe(false);
 

@@ -7,6 +7,7 @@ import type { ResultPromise } from 'execa';
 import { createBackend } from '../../src/backends/select.js';
 import { parseConfigText } from '../../src/config/parse.js';
 import type { Config } from '../../src/config/schema.js';
+import { discoverFacts } from '../../src/discovery/discover.js';
 import { rulesetFor } from '../../src/profiles/load.js';
 import type { DaemonState } from '../../src/reconcile/state-format.js';
 import { TSFW_BIN } from './cli.js';
@@ -132,7 +133,10 @@ export function configOf(yamlText: string): Config {
 /** Observe + plan with the in-process backend: true when nothing differs from `config`. */
 export async function isConverged(ns: Netns, config: Config): Promise<boolean> {
   const backend = createBackend(config.backend === 'auto' ? 'nftables' : config.backend, config, ns.runner);
-  const plan = backend.plan(rulesetFor(config), await backend.observe());
+  // Addresses are read inside the namespace; no tailscaled runs in these tests: the fallback port.
+  const noProc = { readdir: () => [], readFile: () => '', readlink: () => '' };
+  const facts = await discoverFacts(config, { runner: ns.runner, procFs: noProc });
+  const plan = backend.plan(rulesetFor(config, config.mode, facts), await backend.observe());
   return plan.actions.length === 0;
 }
 

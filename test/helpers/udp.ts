@@ -34,8 +34,9 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-export async function listenUdp(ns: Netns, port: number, family: 4 | 6 = 4): Promise<UdpListener> {
-  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, process.execPath, '-e', LISTENER, `udp${family}`, String(port)], {
+/** `execPath`: the node binary to run (a symlink named `tailscaled` makes a stand-in tailscaled). */
+export async function listenUdp(ns: Netns, port: number, family: 4 | 6 = 4, execPath = process.execPath): Promise<UdpListener> {
+  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, execPath, '-e', LISTENER, `udp${family}`, String(port)], {
     reject: false,
     buffer: false,
   });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/parse.js';
+import { concreteConfig } from '../../src/discovery/facts.js';
 import { expandProfile, ProfileError } from '../../src/profiles/expand.js';
 import { parseProfile } from '../../src/profiles/load.js';
 
@@ -26,7 +27,7 @@ describe('malformed rule profiles are refused with the key named', () => {
       expect(expected, 'fixture names what the error must say').toBeDefined();
       let error: unknown;
       try {
-        expandProfile(parseProfile(text, file), config);
+        expandProfile(parseProfile(text, file), concreteConfig(config));
       } catch (e) {
         error = e;
       }

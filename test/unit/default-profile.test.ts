@@ -12,6 +12,7 @@ const TS0 = { name: 'tailscale0', negate: false };
 const NOT_TS0 = { name: 'tailscale0', negate: true };
 const CGNAT = { family: 'ip', addr: '100.64.0.0', len: 10 } as const;
 const CHROMEOS = { family: 'ip', addr: '100.115.92.0', len: 23 } as const;
+const ULA = { family: 'ip6', addr: 'fd7a:115c:a1e0::', len: 48 } as const;
 const MARK = { value: 0x40000, mask: 0xff0000 };
 
 interface Expected {
@@ -30,11 +31,13 @@ const SECTION_2: Readonly<Record<string, readonly Expected[]>> = {
     { id: 'ts-input/wireguard-port[41641]', match: { l4proto: 'udp', dport: 41641 }, action: { kind: 'accept' } },
     { id: 'ts-input/cgnat-exempt[100.115.92.0/23]', only: 'ip', match: { iif: NOT_TS0, saddr: CHROMEOS }, action: { kind: 'return' } },
     { id: 'ts-input/cgnat-spoof', only: 'ip', match: { iif: NOT_TS0, saddr: CGNAT }, action: { kind: 'drop' } },
+    { id: 'ts-input/cgnat6-spoof', only: 'ip6', match: { iif: NOT_TS0, saddr: ULA }, action: { kind: 'drop' } },
   ],
   'ts-forward': [
     { id: 'ts-forward/mark-from-tunnel', match: { iif: TS0 }, action: { kind: 'set-mark', ...MARK } },
     { id: 'ts-forward/accept-marked', match: { mark: MARK }, action: { kind: 'accept' } },
     { id: 'ts-forward/cgnat-to-tunnel', only: 'ip', match: { oif: TS0, saddr: CGNAT }, action: { kind: 'drop' } },
+    { id: 'ts-forward/cgnat6-to-tunnel', only: 'ip6', match: { oif: TS0, saddr: ULA }, action: { kind: 'drop' } },
     { id: 'ts-forward/stateful-filter', match: { oif: TS0, ctState: { states: ['established', 'related'], negate: true } }, action: { kind: 'drop' } },
     { id: 'ts-forward/to-tunnel-accept', match: { oif: TS0 }, action: { kind: 'accept' } },
   ],
@@ -84,9 +87,11 @@ describe('default profile = docs/ruleset.md', () => {
       'ts-input/wireguard-port[41641]',
       'ts-input/cgnat-exempt[100.115.92.0/23]',
       'ts-input/cgnat-spoof',
+      'ts-input/cgnat6-spoof',
       'ts-forward/mark-from-tunnel',
       'ts-forward/accept-marked',
       'ts-forward/cgnat-to-tunnel',
+      'ts-forward/cgnat6-to-tunnel',
       'ts-forward/to-tunnel-accept',
       'ts-postrouting/masquerade-marked',
     ]);

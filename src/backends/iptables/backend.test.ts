@@ -34,7 +34,7 @@ const backend = (runner: CommandRunner, flavour: 'nft' | 'legacy' = 'nft') =>
 
 describe('iptables backend (fake runner)', () => {
   it('reads iptables-nft per table and legacy without -t (naming a legacy table would create it)', async () => {
-    const nftReplies = Object.fromEntries(['iptables', 'ip6tables'].flatMap((f) => ['filter', 'nat'].map((t) => [`${f}-nft-save -c -t ${t}`, ok()])));
+    const nftReplies = Object.fromEntries(['iptables', 'ip6tables'].flatMap((f) => ['filter', 'nat', 'mangle'].map((t) => [`${f}-nft-save -c -t ${t}`, ok()])));
     const a = fakeRunner(nftReplies);
     await backend(a.runner).observe();
     expect(a.calls.map((c) => c.command).sort()).toEqual(Object.keys(nftReplies).sort());
@@ -84,8 +84,10 @@ describe('iptables backend (fake runner)', () => {
     const { runner } = fakeRunner({
       'iptables-nft-save -c -t filter': ok('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n'),
       'iptables-nft-save -c -t nat': ok(),
+      'iptables-nft-save -c -t mangle': ok(),
       'ip6tables-nft-save -c -t filter': ok("# Table `filter' is incompatible, use 'nft' tool.\n"),
       'ip6tables-nft-save -c -t nat': ok(),
+      'ip6tables-nft-save -c -t mangle': ok(),
     });
     const b = backend(runner);
     const state = await b.observe();
@@ -96,8 +98,8 @@ describe('iptables backend (fake runner)', () => {
   it('incompatible on every family is a hard error from observe, never a rewrite', async () => {
     const bad = ok("# Table `filter' is incompatible, use 'nft' tool.\n");
     const { runner, calls } = fakeRunner({
-      'iptables-nft-save -c -t filter': bad, 'iptables-nft-save -c -t nat': ok(),
-      'ip6tables-nft-save -c -t filter': bad, 'ip6tables-nft-save -c -t nat': ok(),
+      'iptables-nft-save -c -t filter': bad, 'iptables-nft-save -c -t nat': ok(), 'iptables-nft-save -c -t mangle': ok(),
+      'ip6tables-nft-save -c -t filter': bad, 'ip6tables-nft-save -c -t nat': ok(), 'ip6tables-nft-save -c -t mangle': ok(),
     });
     await expect(backend(runner).observe()).rejects.toMatchObject({ kind: 'incompatible' });
     expect(calls.some((c) => c.command.includes('restore'))).toBe(false);

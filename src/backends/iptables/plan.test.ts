@@ -42,8 +42,8 @@ function state(filter: TableSpec | undefined, nat: string | undefined = converge
   return { families: [{ family: 'ip', tables: parseIptablesSave(text) }] };
 }
 
-function plan(mode: Mode, s: IptState, jumpPosition: JumpPosition = 'first', keepBuiltins = false) {
-  const p = planIptables(ruleset(mode), s, { jumpPosition, keepBuiltins });
+function plan(mode: Mode, s: IptState, jumpPosition: JumpPosition = 'first') {
+  const p = planIptables(ruleset(mode), s, { jumpPosition });
   const filter = p.payload.scripts.find((x) => x.table === 'filter')?.script;
   return { ...p, filter, ops: p.actions.map((a) => `${a.op} ${a.chain}${a.rules ? ` ${a.rules.join(',')}` : ''}`) };
 }
@@ -118,12 +118,14 @@ describe('iptables planner', () => {
     expect(off.warnings).toContain("ip filter: chain ts-input is still the target of the admin's rule in INPUT; flushed it and kept it");
   });
 
-  it('nodivert after on: tsfw never deletes its own jumps from built-in chains either, and says so', () => {
-    const fromOn = state({ builtins: { INPUT: [JUMP('ts-input')], FORWARD: [JUMP('ts-forward')] }, chains: tsChains() });
+  it('nodivert after on: exactly the tagged jumps go, the admin rules around them stay, the chains stay', () => {
+    const fromOn = state({ builtins: { INPUT: [JUMP('ts-input'), ADMIN, '-j ts-input'], FORWARD: [JUMP('ts-forward')] }, chains: tsChains() });
     const p = plan('nodivert', fromOn);
-    expect(p.actions).toEqual([]);
-    expect(p.payload.scripts.map((s) => s.script).join('')).toBe('');
-    expect(p.warnings.filter((w) => w.includes('nodivert never edits built-in chains'))).toHaveLength(3);
+    expect(p.filter).toBe(['*filter', `-D INPUT ${JUMP('ts-input')}`, `-D FORWARD ${JUMP('ts-forward')}`, 'COMMIT', ''].join('\n'));
+    expect(p.ops).toEqual(['delete-jump INPUT ts-input', 'delete-jump FORWARD ts-forward', 'delete-jump POSTROUTING ts-postrouting']);
+    expect(p.warnings).toEqual([]);
+    const converged = state({ builtins: { INPUT: [ADMIN, '-j ts-input'], FORWARD: [] }, chains: tsChains() }, save('nat', { builtins: { POSTROUTING: [] }, chains: { 'ts-postrouting': lines('nat', 'ts-postrouting') } }));
+    expect(plan('nodivert', converged).actions).toEqual([]);
   });
 
   it('off with an admin reference: tagged jumps go, the referenced chain is flushed and kept with a warning', () => {
@@ -138,10 +140,8 @@ describe('iptables planner', () => {
     expect(nat).toBe(['*nat', `-D POSTROUTING ${JUMP('ts-postrouting')}`, '-F ts-postrouting', '-X ts-postrouting', 'COMMIT', ''].join('\n'));
   });
 
-  it('off on a clean host writes nothing; keepBuiltins leaves tagged jumps and keeps their chains', () => {
+  it('off on a clean host writes nothing', () => {
     expect(plan('off', state({ builtins: { INPUT: [ADMIN] }, chains: {} }, '')).payload.scripts).toEqual([]);
-    const kept = plan('off', state({ builtins: { INPUT: [JUMP('ts-input')], FORWARD: [] }, chains: tsChains() }, ''), 'first', true);
-    expect(kept.filter).toBe(['*filter', '-F ts-input', '-F ts-forward', '-X ts-forward', 'COMMIT', ''].join('\n'));
   });
 
   it('a family that could not be read is reported and skipped; the other is still planned', () => {

@@ -5,7 +5,7 @@ import type { DriftItem, Plan, PlannedAction } from '../types.js';
 import { planJumps } from './jumps.js';
 import type { JumpPosition } from './jumps.js';
 import { ruleLine } from './parse.js';
-import type { IptChain, IptRule, IptTableDump } from './parse.js';
+import type { IptChain, IptTableDump } from './parse.js';
 import { BUILTIN_CHAINS, desiredIptTables, IPT_TABLES, jumpSpec } from './render.js';
 import type { IptDesiredChain, IptTable } from './render.js';
 
@@ -45,8 +45,6 @@ export interface IptPayload {
 
 export interface IptPlanOptions {
   readonly jumpPosition: JumpPosition;
-  /** Never touch built-in chains, even to remove tsfw's own jumps (leftover cleanup in nodivert). */
-  readonly keepBuiltins?: boolean;
 }
 
 /** Script sections in the order iptables-restore must see them. */
@@ -114,18 +112,9 @@ function planTable(want: readonly IptDesiredChain[], seen: readonly IptChain[], 
 
   for (const chain of want) fillChain(chain, byName.get(chain.name), s, ctx);
 
-  // Jumps: `on` places them, `off` removes them, `nodivert` never edits a built-in chain.
-  const keptTagged: IptRule[] = [];
+  // Jumps: `on` places them; `nodivert` and `off` remove tsfw's tagged ones (never an untagged rule).
   for (const builtin of builtins) {
     const chain = byName.get(builtin);
-    const tagged = (chain?.rules ?? []).filter((r) => isOwnedJumpComment(r.comment));
-    if (mode === 'nodivert' || (mode === 'off' && opts.keepBuiltins)) {
-      for (const rule of tagged) {
-        keptTagged.push(rule);
-        ctx.warn(`tsfw's jump ${builtin} → ${rule.target ?? '?'} stays: nodivert never edits built-in chains (remove it with mode off)`);
-      }
-      continue;
-    }
     const targets = mode === 'on' ? want.filter((c) => c.builtin === builtin).map((c) => c.name) : [];
     const edit = planJumps(chain, targets, mode === 'on' ? opts.jumpPosition : 'first');
     for (const rule of edit.deletes) s.del.push(`-D ${builtin} ${rule.spec}`);
@@ -154,14 +143,13 @@ function planTable(want: readonly IptDesiredChain[], seen: readonly IptChain[], 
     .filter((r) => !isOwnedJumpComment(r.comment));
   for (const chain of stale) {
     const admin = adminRefs.find((r) => r.target === chain.name);
-    const kept = admin ?? keptTagged.find((r) => r.target === chain.name);
     if (chain.rules.length > 0) s.flush.push(`-F ${chain.name}`);
-    if (kept) {
+    if (admin) {
       if (chain.rules.length > 0) {
-        ctx.action({ op: 'flush-chain', chain: chain.name, reason: `mode ${mode}; kept because ${kept.chain} still jumps to it` });
+        ctx.action({ op: 'flush-chain', chain: chain.name, reason: `mode ${mode}; kept because ${admin.chain} still jumps to it` });
         ctx.drift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} has rules in mode ${mode}` });
       }
-      ctx.warn(`chain ${chain.name} is still the target of ${admin ? "the admin's" : "tsfw's"} rule in ${kept.chain}; flushed it and kept it`);
+      ctx.warn(`chain ${chain.name} is still the target of the admin's rule in ${admin.chain}; flushed it and kept it`);
       continue;
     }
     s.remove.push(`-X ${chain.name}`);

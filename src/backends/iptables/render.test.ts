@@ -32,12 +32,12 @@ describe('iptables render: golden restore scripts of the default profile', () =>
     expect(render('on')).not.toMatch(/^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) /m);
   });
 
-  it('keeps the CGNAT rules out of IPv6', () => {
+  it('keeps the IPv4 CGNAT rules out of IPv6, which gets the range6 rules instead', () => {
     const v6 = desiredIptTables(rulesetFor(Config.parse({}), 'on')).filter((t) => t.family === 'ip6');
     const ids = v6.flatMap((t) => t.chains.flatMap((c) => c.rules.map((r) => r.id)));
     expect(ids).toEqual([
-      'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]',
-      'ts-forward/mark-from-tunnel', 'ts-forward/accept-marked', 'ts-forward/to-tunnel-accept',
+      'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]', 'ts-input/cgnat6-spoof',
+      'ts-forward/mark-from-tunnel', 'ts-forward/accept-marked', 'ts-forward/cgnat6-to-tunnel', 'ts-forward/to-tunnel-accept',
       'ts-postrouting/masquerade-marked',
     ]);
   });

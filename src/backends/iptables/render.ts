@@ -9,19 +9,21 @@ import { JUMP_TAG, ruleComment } from '../../ownership.js';
  */
 
 /** The two tables tsfw writes: `filter` (ts-input, ts-forward) and `nat` (ts-postrouting). */
-export type IptTable = 'filter' | 'nat';
-export const IPT_TABLES = ['filter', 'nat'] as const satisfies readonly IptTable[];
+export type IptTable = 'filter' | 'nat' | 'mangle';
+export const IPT_TABLES = ['filter', 'nat', 'mangle'] as const satisfies readonly IptTable[];
 
 /** The built-in chain each hook diverts from, per table (a filter chain has no POSTROUTING). */
 const BUILTIN: Record<IptTable, Partial<Record<Hook, string>>> = {
   filter: { input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT' },
   nat: { input: 'INPUT', output: 'OUTPUT', postrouting: 'POSTROUTING' },
+  mangle: { input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' },
 };
 
 /** Built-in chains of the tables tsfw touches: the only chains with a policy. */
 export const BUILTIN_CHAINS: Readonly<Record<IptTable, readonly string[]>> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
 };
 
 /** One rule as a `-A chain ...` line, with the model id it came from. */
@@ -74,6 +76,8 @@ function renderMatch(m: Match): string[] {
     if (m.sport !== undefined) out.push(`--sport ${m.sport}`);
     if (m.dport !== undefined) out.push(`--dport ${m.dport}`);
   }
+  // TCPMSS only accepts rules that match SYN packets this way.
+  if (m.tcpFlags === 'syn') out.push('-m tcp --tcp-flags SYN,RST SYN');
   if (m.mark) out.push(`-m mark --mark ${hex(m.mark.value)}${m.mark.mask === U32 ? '' : `/${hex(m.mark.mask)}`}`);
   if (m.ctState) {
     const states = CT_ORDER.filter((s) => m.ctState!.states.includes(s)).map((s) => s.toUpperCase());
@@ -92,6 +96,8 @@ function renderTarget(a: Action): string {
       return '-j RETURN';
     case 'masquerade':
       return '-j MASQUERADE';
+    case 'clamp-mss':
+      return '-j TCPMSS --clamp-mss-to-pmtu';
     case 'set-mark':
       // MARK --set-xmark v/m clears the mask bits and XORs v; with v inside m that is (mark & ~m) | v.
       return `-j MARK --set-xmark ${hex(a.value)}/${hex(a.mask)}`;

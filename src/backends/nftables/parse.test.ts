@@ -8,8 +8,9 @@ describe('parseNftTable on captured nft 1.0.6 output', () => {
   it('reads the table, every chain in order and each base chain registration', () => {
     expect(everything.exists).toBe(true);
     expect(everything.chains.map((c) => c.name)).toEqual([
-      'ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting',
+      'ts-input', 'ts-forward', 'ts-clamp', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-mangle-forward', 'tsfw-nat-postrouting',
     ]);
+    expect(everything.chains.find((c) => c.name === 'tsfw-mangle-forward')?.base).toEqual({ type: 'filter', hook: 'forward', prio: -150, policy: 'accept' });
     expect(everything.chains.find((c) => c.name === 'ts-input')?.base).toBeUndefined();
     expect(everything.chains.find((c) => c.name === 'tsfw-nat-postrouting')?.base).toEqual({ type: 'nat', hook: 'postrouting', prio: 90, policy: 'accept' });
     expect(everything.chains.find((c) => c.name === 'tsfw-filter-forward')?.base).toEqual({ type: 'filter', hook: 'forward', prio: -10, policy: 'accept' });
@@ -36,6 +37,8 @@ describe('parseNftTable on captured nft 1.0.6 output', () => {
       'tsfw:ts-input/cgnat-exempt[100.115.92.0/23]',
       'tsfw:ts-input/cgnat-exempt[100.127.0.0/16]',
       'tsfw:ts-input/cgnat-spoof',
+      'tsfw:ts-input/cgnat6-exempt[fd7a:115c:a1e0:ab12::/64]',
+      'tsfw:ts-input/cgnat6-spoof',
     ]);
     const handles = everything.chains.flatMap((c) => c.rules.map((r) => r.handle));
     expect(handles.every((h) => Number.isInteger(h) && h > 0)).toBe(true);

@@ -38,6 +38,8 @@ function left(expr: NftExpr): string {
 function statement(expr: NftExpr): string {
   if ('match' in expr) {
     const m = expr.match as { op: string; left: NftExpr; right: unknown };
+    const flags = (m.left as { '&'?: [NftExpr, unknown] })['&'];
+    if (flags && Array.isArray(flags[1])) return `${left(flags[0])} ${value(m.right)} / ${value(flags[1])}`;
     const l = left(m.left);
     const isName = l === 'meta iifname' || l === 'meta oifname';
     const lhs = isName ? l.slice(5) : l;
@@ -47,6 +49,7 @@ function statement(expr: NftExpr): string {
   }
   if ('counter' in expr) return 'counter';
   if ('jump' in expr) return `jump ${(expr.jump as { target: string }).target}`;
+  if ('mangle' in expr && 'tcp option' in (expr.mangle as { key: NftExpr }).key) return 'tcp option maxseg size set rt mtu';
   if ('mangle' in expr) {
     const v = (expr.mangle as { value: { '|': [NftExpr, number] } }).value['|'];
     return `meta mark set ${left(v[0])} | ${hex(v[1])}`;

@@ -11,6 +11,8 @@ export interface NftOptions {
 export const NFT_FAMILY = 'inet';
 const U32 = 0xffff_ffff;
 const NFPROTO: Record<Family, string> = { ip: 'ipv4', ip6: 'ipv6' };
+/** nft's `mangle` priority keyword. */
+export const MANGLE_PRIORITY = -150;
 
 /** A chain tsfw wants in its table: the profile's regular chains, plus divert base chains in `on`. */
 export interface DesiredNftChain {
@@ -46,13 +48,15 @@ function renderMatch(m: Match, families: readonly Family[]): NftExpr[] {
   if (!pinned && only && m.l4proto !== 'ipv6-icmp') out.push(match('==', { meta: { key: 'nfproto' } }, NFPROTO[only]));
   if (m.saddr) out.push(match('==', { payload: { protocol: m.saddr.family, field: 'saddr' } }, prefixRight(m.saddr)));
   if (m.daddr) out.push(match('==', { payload: { protocol: m.daddr.family, field: 'daddr' } }, prefixRight(m.daddr)));
-  if (m.l4proto && m.sport === undefined && m.dport === undefined) {
+  // tcp flags, like a port, implies l4proto tcp: nft hides that dependency when listing.
+  if (m.l4proto && m.sport === undefined && m.dport === undefined && m.tcpFlags === undefined) {
     out.push(match('==', { meta: { key: 'l4proto' } }, m.l4proto));
   }
   // A port match implies its l4proto; nft adds (and hides) that dependency itself.
   if (m.l4proto && m.sport !== undefined) out.push(match('==', { payload: { protocol: m.l4proto, field: 'sport' } }, m.sport));
   if (m.l4proto && m.dport !== undefined) out.push(match('==', { payload: { protocol: m.l4proto, field: 'dport' } }, m.dport));
   if (m.mark) out.push(match('==', markLeft(m.mark.mask), m.mark.value));
+  if (m.tcpFlags === 'syn') out.push(match('==', { '&': [{ payload: { protocol: 'tcp', field: 'flags' } }, ['syn', 'rst']] }, 'syn'));
   if (m.ctState) {
     const states = m.ctState.states.length === 1 ? m.ctState.states[0] : [...m.ctState.states];
     out.push(match(m.ctState.negate ? '!' : Array.isArray(states) ? 'in' : '==', { ct: { key: 'state' } }, states));
@@ -74,6 +78,8 @@ function renderAction(rule: Rule): NftExpr {
       const kept = keep === U32 ? { meta: { key: 'mark' } } : { '&': [{ meta: { key: 'mark' } }, keep] };
       return { mangle: { key: { meta: { key: 'mark' } }, value: { '|': [kept, a.value] } } };
     }
+    case 'clamp-mss':
+      return { mangle: { key: { 'tcp option': { name: 'maxseg', field: 'size' } }, value: { rt: { key: 'mtu' } } } };
   }
 }
 
@@ -99,7 +105,8 @@ function divertChains(chains: readonly Chain[], opts: NftOptions): DesiredNftCha
   }
   return [...byHook].map(([name, { kind, hook, targets }]) => ({
     name,
-    base: { type: kind, hook, prio: opts.priorities[hook], policy: 'accept' },
+    // A mangle chain is nft's `type filter` at mangle priority (-150), before conntrack-based filtering.
+    base: kind === 'mangle' ? { type: 'filter', hook, prio: MANGLE_PRIORITY, policy: 'accept' } : { type: kind, hook, prio: opts.priorities[hook], policy: 'accept' },
     rules: targets.map((target) => ({
       family: NFT_FAMILY,
       table: opts.table,

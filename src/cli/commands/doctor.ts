@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { rulesetFor } from '../../profiles/load.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
+import { desiredFor } from '../desired.js';
 import { printJson } from '../output.js';
 import { configOption, jsonOption } from '../options.js';
 
@@ -23,8 +23,8 @@ Examples:
       // Loaded on use, so other commands start without the doctor's modules.
       const [{ gatherFacts }, { doctorExitCode, runChecks }] = await Promise.all([import('../../doctor/facts.js'), import('../../doctor/run.js')]);
       const ctx = createContext(opts);
-      const ruleset = rulesetFor(ctx.config);
-      const checks = runChecks({ facts: await gatherFacts(ctx.config, ruleset, ctx.runner), config: ctx.config, ruleset });
+      const { ruleset, facts: discovered } = await desiredFor(ctx);
+      const checks = runChecks({ facts: await gatherFacts(ctx.config, ruleset, ctx.runner), config: ctx.config, ruleset, discovered });
       if (opts.json) {
         printJson({ checks });
       } else {

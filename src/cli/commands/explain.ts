@@ -5,10 +5,10 @@ import { tracePacket, TraceInputError } from '../../model/trace.js';
 import type { TraceResult } from '../../model/trace.js';
 import type { CtState, Hook } from '../../model/types.js';
 import { HOOKS } from '../../model/types.js';
-import { rulesetFor } from '../../profiles/load.js';
 import type { CommandRunner } from '../../exec/runner.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
+import { desiredFor } from '../desired.js';
 import { printJson } from '../output.js';
 import { configOption, jsonOption, modeOption } from '../options.js';
 
@@ -81,9 +81,10 @@ Examples:
     .action(async (opts: ExplainOptions) => {
       const ctx = createContext(opts);
       const hook: Hook = opts.hook ?? (opts.iif && opts.oif ? 'forward' : opts.oif ? 'output' : 'input');
+      const { ruleset } = await desiredFor(ctx);
       let result: TraceResult;
       try {
-        result = tracePacket(rulesetFor(ctx.config), hook, {
+        result = tracePacket(ruleset, hook, {
           src: opts.src, dst: opts.dst, iif: opts.iif, oif: opts.oif, proto: opts.proto,
           sport: opts.sport, dport: opts.dport, ctState: opts.ctState, mark: opts.mark,
         });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { rulesetFor } from '../../profiles/load.js';
 import { createContext, resolveBackend } from '../context.js';
 import type { CommonOptions } from '../context.js';
+import { desiredFor } from '../desired.js';
 import { configOption } from '../options.js';
 
 /** `tsfw metrics`: per-rule kernel counters as Prometheus text, on stdout or into a textfile. */
@@ -26,7 +26,7 @@ Examples:
       const ctx = createContext(opts);
       const { backend } = await resolveBackend(ctx);
       const metrics = createMetrics();
-      await observeRuleCounters(metrics, backend, rulesetFor(ctx.config));
+      await observeRuleCounters(metrics, backend, (await desiredFor(ctx)).ruleset);
       const text = await metrics.text();
       if (opts.textfile) writeTextfile(opts.textfile, text);
       else process.stdout.write(text);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { createBackend } from '../../backends/select.js';
 import { createExecaRunner } from '../../exec/runner.js';
-import { rulesetFor } from '../../profiles/load.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
+import { desiredFor } from '../desired.js';
 import { backendOption, configOption, modeOption } from '../options.js';
 
 /** `tsfw render`: print exactly what would be written; touches nothing, needs no privileges. */
@@ -20,11 +20,12 @@ Examples:
   tsfw render                           nft text of the default profile in mode on
   tsfw render --mode nodivert --json    the nft -j document for nodivert
   tsfw render --backend iptables-nft    iptables-restore input for IPv4 and IPv6`)
-    .action((opts: CommonOptions & { json?: boolean }) => {
+    .action(async (opts: CommonOptions & { json?: boolean }) => {
       const ctx = createContext(opts);
-      // auto needs host detection; rendering never looks at the host, so it shows nftables.
+      // auto needs host detection; rendering never changes the host, so it shows nftables. `auto`
+      // addresses and ports are discovered (read-only) so the output is what apply would write.
       const name = ctx.config.backend === 'auto' ? 'nftables' : ctx.config.backend;
       const backend = createBackend(name, ctx.config, createExecaRunner());
-      process.stdout.write(backend.render(rulesetFor(ctx.config), opts.json ? 'json' : 'text'));
+      process.stdout.write(backend.render((await desiredFor(ctx)).ruleset, opts.json ? 'json' : 'text'));
     });
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { rulesetFor } from '../../profiles/load.js';
+import { describeFact } from '../../discovery/facts.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import { formatDaemonState } from '../../reconcile/state-format.js';
 import { readState, statePath } from '../../reconcile/state.js';
 import { createContext, resolveBackend } from '../context.js';
 import type { CommonOptions } from '../context.js';
+import { desiredFor } from '../desired.js';
 import { printJson } from '../output.js';
 import { configOption, jsonOption } from '../options.js';
 
@@ -22,7 +23,7 @@ Examples:
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       const ctx = createContext(opts);
       const { backend, choice } = await resolveBackend(ctx);
-      const desired = rulesetFor(ctx.config);
+      const { ruleset: desired, facts } = await desiredFor(ctx);
       const state = await backend.observe();
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
@@ -35,6 +36,7 @@ Examples:
         evidence: choice.evidence,
         config: source.exists ? source.path : null,
         overrides: ctx.loaded.overrides,
+        discovered: facts,
         converged: plan.actions.length === 0,
         objects,
         drift: plan.drift,
@@ -50,6 +52,8 @@ Examples:
         `backend:  ${report.backend} (${report.backendReason})`,
         ...choice.evidence.map((e) => `          evidence: ${e}`),
         `config:   ${report.config ?? 'built-in defaults'}`,
+        `addresses: ${describeFact(facts.addresses)}`,
+        `ports:    ${describeFact(facts.ports)}`,
         `state:    ${report.converged ? 'converged' : `DRIFTED (${plan.drift.length} difference(s); run tsfw reconcile)`}`,
         ...(daemon ? formatDaemonState(daemon.state, daemon.alive) : []),
         '',

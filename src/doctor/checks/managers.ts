@@ -1,5 +1,6 @@
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
+import { portsOf } from './context.js';
 import type { CheckInput } from './context.js';
 
 /** A firewall manager doctor recognises, how it shows itself, and how it interacts with tsfw. */
@@ -81,7 +82,7 @@ export function checkManagers(input: CheckInput): Check[] {
       id: `manager-${m.id}`,
       status: m.status,
       message: `${m.name} is present (${evidence.join('; ')}): ${m.interaction}`,
-      fix: m.status === 'ok' ? null : m.fix(input.config.interface, input.config.ports[0] ?? 41641),
+      fix: m.status === 'ok' ? null : m.fix(input.config.interface, portsOf(input)[0] ?? 41641),
     });
   }
   if (found.length > 0) return found;

@@ -1,6 +1,7 @@
 import { tracePacket } from '../../model/trace.js';
 import type { Hook } from '../../model/types.js';
 import { isUnreadable } from '../types.js';
+import { portsOf } from './context.js';
 import type { CheckInput } from './context.js';
 import type { ProbePacket } from './foreign-eval.js';
 
@@ -31,7 +32,7 @@ export function hostInterfaces(input: CheckInput): { wan: string; lan: string } 
 export function acceptedProbes(input: CheckInput): Probe[] {
   const tun = input.config.interface;
   const { wan, lan } = hostInterfaces(input);
-  const port = input.config.ports[0];
+  const port = portsOf(input)[0];
   const candidates: Probe[] = [
     { hook: 'input', what: `tailnet traffic in on ${tun}`, packet: { family: 'ip', iif: tun, src: '100.100.100.100', dst: '100.100.100.1', proto: 'tcp', dport: 61000 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
     { hook: 'input', what: `IPv6 tailnet traffic in on ${tun}`, packet: { family: 'ip6', iif: tun, src: '2001:db8:100::100', dst: '2001:db8:100::1', proto: 'tcp', dport: 61000 }, nft: `iifname "${tun}" accept`, ipt: `-i ${tun} -j ACCEPT` },
@@ -50,7 +51,7 @@ export function acceptedProbes(input: CheckInput): Probe[] {
 export function requiredPortProbes(input: CheckInput): Probe[] {
   const { wan } = hostInterfaces(input);
   const probes: Probe[] = [];
-  for (const port of input.config.ports) {
+  for (const port of portsOf(input)) {
     probes.push({ hook: 'output', what: `WireGuard out from ${port}/udp`, packet: { family: 'ip', oif: wan, src: '198.51.100.1', dst: '203.0.113.7', proto: 'udp', sport: port, dport: 41641 }, nft: `udp sport ${port} accept`, ipt: `-p udp --sport ${port} -j ACCEPT` });
     probes.push({ hook: 'input', what: `WireGuard in to ${port}/udp`, packet: { family: 'ip', iif: wan, src: '203.0.113.7', dst: '198.51.100.1', proto: 'udp', sport: 41641, dport: port }, nft: `udp dport ${port} accept`, ipt: `-p udp --dport ${port} -j ACCEPT` });
   }

@@ -1,0 +1,32 @@
+import type { Config } from '../config/schema.js';
+import type { CommandRunner } from '../exec/runner.js';
+import { discoverAddresses } from './addresses.js';
+import { resolveFacts } from './facts.js';
+import type { DiscoveredFacts, Fact, ResolvedFacts } from './facts.js';
+import { discoverPorts, nodeProcFs } from './ports.js';
+import type { ProcFs } from './ports.js';
+
+/** The seams discovery reads through: the one command runner and /proc. */
+export interface DiscoveryDeps {
+  readonly runner: CommandRunner;
+  readonly procFs?: ProcFs;
+  readonly proc?: string;
+}
+
+/**
+ * Discovers what the config leaves to `auto` (and nothing else), then resolves it: the one place
+ * CLI commands and the daemon get the facts desired() needs. A failed read of the addresses
+ * becomes a note (no rule), never a failed command.
+ */
+export async function discoverFacts(config: Config, deps: DiscoveryDeps): Promise<ResolvedFacts> {
+  const found: { addresses?: Fact<string>; ports?: Fact<number> } = {};
+  if (config.addresses === 'auto') {
+    try {
+      found.addresses = await discoverAddresses(deps.runner, config.interface);
+    } catch (error) {
+      found.addresses = { values: [], source: 'none', note: `cannot read addresses: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  if (config.ports === 'auto') found.ports = discoverPorts(deps.procFs ?? nodeProcFs, deps.proc);
+  return resolveFacts(config, found satisfies DiscoveredFacts);
+}

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { FALLBACK_PORT } from './facts.js';
+import type { Fact } from './facts.js';
+import { parseProcNetUdp, socketInode } from './proc-net.js';
+
+/**
+ * `ports: auto`: the UDP ports a process named `tailscaled` has bound in tsfw's own network
+ * namespace. Its socket inodes (from /proc/<pid>/fd) are looked up in this process's
+ * /proc/net/udp and udp6, which list only the sockets of tsfw's namespace, so a tailscaled in
+ * another namespace never counts. Only unconnected, non-loopback sockets are WireGuard ports.
+ */
+
+/** The few /proc reads discovery needs; injected so unit tests give a fake /proc. */
+export interface ProcFs {
+  readdir(path: string): string[];
+  readFile(path: string): string;
+  readlink(path: string): string;
+}
+
+/** The real /proc. */
+export const nodeProcFs: ProcFs = {
+  readdir: (path) => readdirSync(path),
+  readFile: (path) => readFileSync(path, 'utf8'),
+  readlink: (path) => readlinkSync(path),
+};
+
+/** Each read may race with a process exiting: a vanished entry is simply skipped. */
+function attempt<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Socket inodes held by every process whose comm is `tailscaled`, and how many such processes. */
+function tailscaledInodes(fs: ProcFs, proc: string): { pids: string[]; inodes: Set<string> } {
+  const pids = attempt(() => fs.readdir(proc), []).filter((p) => /^\d+$/.test(p))
+    .filter((pid) => attempt(() => fs.readFile(`${proc}/${pid}/comm`).trim(), '') === 'tailscaled');
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of attempt(() => fs.readdir(`${proc}/${pid}/fd`), [])) {
+      const inode = socketInode(attempt(() => fs.readlink(`${proc}/${pid}/fd/${fd}`), ''));
+      if (inode) inodes.add(inode);
+    }
+  }
+  return { pids, inodes };
+}
+
+/** The discovered ports, or the fallback with a note saying why. */
+export function discoverPorts(fs: ProcFs = nodeProcFs, proc = '/proc'): Fact<number> {
+  const { pids, inodes } = tailscaledInodes(fs, proc);
+  const fallback = (note: string): Fact<number> => ({ values: [FALLBACK_PORT], source: 'fallback', note });
+  if (pids.length === 0) return fallback('no tailscaled process running in this network namespace');
+  const sockets = ['udp', 'udp6'].flatMap((t) => parseProcNetUdp(attempt(() => fs.readFile(`${proc}/self/net/${t}`), '')));
+  const ports = [...new Set(sockets.filter((s) => s.listening && !s.loopback && inodes.has(s.inode)).map((s) => s.port))].sort((a, b) => a - b);
+  if (ports.length === 0) return fallback(`tailscaled (pid ${pids.join(', ')}) holds no UDP socket in this network namespace`);
+  return { values: ports, source: 'tailscaled', note: `pid ${pids.join(', ')}` };
+}
