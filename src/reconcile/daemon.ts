@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
+import { createFailureLog } from '../log/failure-log.js';
 import { rulesetFor } from '../profiles/load.js';
 import { TokenBucket } from './bucket.js';
 import { converge } from './converge.js';
@@ -18,6 +19,7 @@ import { ConfigKeeper } from './daemon-config.js';
 import { createDaemonMetrics } from './daemon-metrics.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
+import { createPassLock } from './pass-lock.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
@@ -88,7 +90,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let watcher: FSWatcher | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
   let watchdogTimer: NodeJS.Timeout | undefined;
-  let stateWarned = false;
+  const stateFailures = createFailureLog(dlog, 'cannot write the state file', 'the state file is written again');
   let stopping: Promise<void> | undefined;
   let lastOutcome: PassOutcome | undefined;
   let markDone: () => void = () => undefined;
@@ -131,9 +133,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     state = next;
     try {
       writeState(stateFile, state);
+      stateFailures.succeeded({ path: stateFile });
     } catch (err) {
-      if (!stateWarned) dlog.warn({ err, path: stateFile }, 'cannot write the state file');
-      stateWarned = true;
+      // Never fatal, never in the way of the next repair (a full run directory must not stop them).
+      stateFailures.failed({ path: stateFile, problem: err instanceof Error ? err.message : String(err) });
     }
   };
 
@@ -145,7 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (retired.length > 0) await removeRetiredSettings();
       return { backend, desired: keeper.current().desired };
     },
-    withLock: (fn) => withLock(lockOptions, fn),
+    withLock: createPassLock(lockOptions, dlog),
     bucket,
     fights,
     now: () => Date.now(),

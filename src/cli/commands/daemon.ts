@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { createExecaRunner } from '../../exec/runner.js';
+import { ensureTrustedDir } from '../../fsx/safe-dir.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import type { CommonOptions } from '../context.js';
@@ -27,11 +28,14 @@ Examples:
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);
+      // A run directory others may write is refused before anything starts (one line, exit 1).
+      const runDir = runDirFrom(process.env);
+      ensureTrustedDir(runDir, 0o755, 'run directory');
       const daemon = await startDaemon({
         load,
         runner: createExecaRunner(),
         log,
-        runDir: runDirFrom(process.env),
+        runDir,
         env: process.env,
         followLogLevel: !opts.verbose,
       });
