@@ -36,10 +36,23 @@ export function cliEnv(runDir: string): Record<string, string> {
   return { TSFW_RUN_DIR: runDir, TSFW_NO_BUNDLE: '1' };
 }
 
+/** How to start the daemon beyond its config and environment. */
+export interface DaemonStartOptions {
+  /**
+   * A command (run inside the namespace) that execs the daemon's argv given after it, e.g. one
+   * that mounts a small tmpfs at the run directory in a private mount namespace first; the
+   * state file is then read through /proc/PID/root, so the daemon's own view counts.
+   */
+  readonly wrap?: readonly string[];
+  /** The run directory to use (default: a fresh temp directory). */
+  readonly runDir?: string;
+}
+
 /** Starts the daemon and waits until its first pass has succeeded (state.json `ready`). */
-export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}): Promise<DaemonProcess> {
-  const runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
-  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, 'daemon', '-c', configPath], {
+export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}, options: DaemonStartOptions = {}): Promise<DaemonProcess> {
+  const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'tsfw-run-'));
+  const argv = [...(options.wrap ?? []), process.execPath, TSFW_BIN, 'daemon', '-c', configPath];
+  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, ...argv], {
     reject: false,
     buffer: false,
     env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...cliEnv(runDir), ...env },
@@ -62,7 +75,8 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
   });
   const state = (): DaemonState | undefined => {
     try {
-      return JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as DaemonState;
+      const dir = options.wrap ? `/proc/${child.pid}/root${runDir}` : runDir;
+      return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as DaemonState;
     } catch {
       return undefined;
     }
