@@ -159,6 +159,11 @@ describe('planted symlinks: root never writes through them; files get their docu
       victimsIntact(l);
     }
     expect(readFileSync(l.config, 'utf8')).toContain('mode: on\n');
+    // A run directory that is a file: one line, not a raw EEXIST.
+    const file = join(l.victims, 'v0');
+    const r = await run(['reconcile', '-c', l.config], file);
+    expect([r.code, r.stderr.trim()]).toEqual([1, `tsfw: run directory ${file}: not a directory`]);
+    victimsIntact(l);
   });
 
   it('the daemon, for several passes, with the textfile in a directory nobody owns', async () => {
