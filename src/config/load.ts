@@ -61,7 +61,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
  * The config file's text: a regular file of at most a few MB, read without blocking (a FIFO,
  * /dev/zero or a directory at the path is refused with exit 78, never read).
  */
-export function readConfigText(path: string): string {
+function readConfigText(path: string): string {
   try {
     return readBoundedFile(path).toString('utf8');
   } catch (error) {
