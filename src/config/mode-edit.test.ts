@@ -1,6 +1,10 @@
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editModeBytes } from './mode-edit.js';
 import { parseConfigText } from './parse.js';
+import { saveMode } from './save.js';
 
 /**
  * The config-editing corpus: `apply --mode on` on each file changes only the bytes of the mode
@@ -49,6 +53,22 @@ describe('editModeBytes: only the mode value changes, and the result validates',
       expect(parseConfigText(edit.bytes.toString('utf8'), 'test').config.mode).toBe('on');
     });
   }
+
+  it.runIf(process.getuid?.() === 0)('the whole corpus through saveMode, each file behind a symlink, its target 0640 and owned by nobody', () => {
+    for (const entry of corpus) {
+      const dir = mkdtempSync(join(tmpdir(), 'tsfw-corpus-'));
+      const target = join(dir, 'target.yaml');
+      writeFileSync(target, entry.bytes);
+      chmodSync(target, 0o640);
+      chownSync(target, 65534, 65534);
+      symlinkSync(target, join(dir, 'config.yaml'));
+      expect(saveMode(join(dir, 'config.yaml'), 'on'), entry.name).toEqual({ created: false, changed: true });
+      const expected = editModeBytes(entry.bytes, 'on');
+      expect(expected.ok && readFileSync(target).equals(expected.bytes), entry.name).toBe(true);
+      const s = statSync(target);
+      expect([lstatSync(join(dir, 'config.yaml')).isSymbolicLink(), s.mode & 0o7777, s.uid, s.gid], entry.name).toEqual([true, 0o640, 65534, 65534]);
+    }
+  });
 
   it('an anchored mode is split: the first alias takes the anchor, so cgnat.mode keeps its value', () => {
     const edit = editModeBytes(utf8('mode: &m off\ncgnat: {mode: *m}\n'), 'on');
