@@ -102,11 +102,12 @@ describe('the daemon among hostile files', () => {
       expect(ms, c.name).toBeLessThan(1_000);
       expect(await tableText(ns), c.name).toBe(before);
     }
-    // `{}` is an explicit "use the defaults": adopted (cgnat.mode drop again).
+    // Content again (cgnat.mode back to its default, drop): adopted. (`{}` as "the defaults" is
+    // covered by src/reconcile/daemon-config.test.ts; here it would also switch the backend to auto.)
     const seen = d.logs.length;
-    put((tmp) => writeFileSync(tmp, '{}\n'));
+    put((tmp) => writeFileSync(tmp, GOOD.replace('  mode: return\n', '  mode: drop\n')));
     d.signal('SIGHUP');
-    await d.waitFor('the reload of {}', () => d.logs.slice(seen).find((l) => l.msg === 'config reloaded'));
+    await d.waitFor('the reload of a good file', () => d.logs.slice(seen).find((l) => l.msg === 'config reloaded'));
     for (let i = 0; (await tableText(ns)) === before; i++) {
       if (i > 500) throw new Error('the defaults were not applied after {}');
       await new Promise((r) => setTimeout(r, 10));

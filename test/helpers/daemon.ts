@@ -107,6 +107,9 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
     },
   };
   await waitFor('the first successful pass', () => state()?.ready, 30_000);
+  // state.json says ready before the daemon has installed its signal handlers (it logs
+  // "daemon running" right after): a SIGHUP in between would end it.
+  await waitFor('the daemon running', () => logs.some((l) => l.msg === 'daemon running'), 30_000);
   return daemon;
 }
 
