@@ -23,6 +23,8 @@ const pureFiles = [
   'src/config/errors.ts',
   'src/config/parse.ts',
   'src/config/listen.ts',
+  'src/config/mode-edit.ts',
+  'src/log/failure-log.ts',
   'src/profiles/lockout.ts',
   'src/doctor/checks/*.ts',
   'src/doctor/parse-*.ts',

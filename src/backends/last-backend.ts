@@ -1,6 +1,9 @@
-import { mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConcreteBackend } from '../config/schema.js';
+import { writeFileAtomic } from '../fsx/atomic-write.js';
+import { readBoundedFile } from '../fsx/read-bounded.js';
+import { ensureTrustedDir } from '../fsx/safe-dir.js';
 
 /**
  * Which backend last converged this network namespace, so apply/reconcile scan the other
@@ -31,7 +34,7 @@ function currentNetns(): string {
 /** The backend recorded for this namespace, or undefined when unknown. */
 export function readLastBackend(runDir: string): ConcreteBackend | undefined {
   try {
-    const marker = JSON.parse(readFileSync(markerPath(runDir), 'utf8')) as Partial<Marker>;
+    const marker = JSON.parse(readBoundedFile(markerPath(runDir), 64 * 1024).toString('utf8')) as Partial<Marker>;
     return marker.netns === currentNetns() ? marker.backend : undefined;
   } catch {
     return undefined;
@@ -41,11 +44,9 @@ export function readLastBackend(runDir: string): ConcreteBackend | undefined {
 /** Records the backend that just converged. Best effort: without it the next run scans again. */
 export function recordLastBackend(runDir: string, backend: ConcreteBackend): void {
   try {
-    mkdirSync(runDir, { recursive: true, mode: 0o755 });
-    const temp = `${markerPath(runDir)}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ netns: currentNetns(), backend } satisfies Marker));
-    renameSync(temp, markerPath(runDir));
+    ensureTrustedDir(runDir, 0o755, 'run directory');
+    writeFileAtomic(markerPath(runDir), JSON.stringify({ netns: currentNetns(), backend } satisfies Marker), { mode: 0o644 });
   } catch {
-    // Read-only or unwritable run directory: the leftover scan simply runs next time too.
+    // Read-only, full or refused run directory: the leftover scan simply runs next time too.
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readBoundedFile, UnreadableFileError } from '../fsx/read-bounded.js';
 import type { Config } from './schema.js';
 import { ConfigError } from './errors.js';
 import { parseConfigText } from './parse.js';
@@ -19,6 +20,8 @@ export interface LoadedConfig {
   readonly source: ConfigSource;
   /** Keys overridden from the environment (TSFW_MODE, TSFW_BACKEND). */
   readonly overrides: readonly string[];
+  /** The file exists but holds no YAML document (empty, blank or comments only). */
+  readonly empty: boolean;
 }
 
 export interface LoadOptions {
@@ -30,7 +33,11 @@ export interface LoadOptions {
 
 /** Picks the file: -c FILE, else $TSFW_CONFIG, else /etc/tsfw/config.yaml if present, else none. */
 export function resolveConfigSource(flagPath: string | undefined, env: NodeJS.ProcessEnv): ConfigSource {
-  if (flagPath) return { path: flagPath, origin: 'flag', exists: existsSync(flagPath) };
+  if (flagPath !== undefined) {
+    // `-c ''` (an unset shell variable) must not silently mean "the embedded defaults".
+    if (flagPath === '') throw new ConfigError('-c', ['empty path: name a config file']);
+    return { path: flagPath, origin: 'flag', exists: existsSync(flagPath) };
+  }
   const fromEnv = env.TSFW_CONFIG;
   if (fromEnv) return { path: fromEnv, origin: 'env', exists: existsSync(fromEnv) };
   const exists = existsSync(DEFAULT_CONFIG_PATH);
@@ -45,16 +52,20 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const via = source.origin === 'flag' ? '-c' : 'TSFW_CONFIG';
     throw new ConfigError(source.path, [`no such file (named by ${via})`]);
   }
-  const text = source.exists ? readText(source.path) : '';
-  const { config, overrides } = parseConfigText(text, source.exists ? source.path : 'config', env);
-  return { config, source, overrides };
+  const text = source.exists ? readConfigText(source.path) : '';
+  const { config, overrides, empty } = parseConfigText(text, source.exists ? source.path : 'config', env);
+  return { config, source, overrides, empty: source.exists && empty };
 }
 
-function readText(path: string): string {
+/**
+ * The config file's text: a regular file of at most a few MB, read without blocking (a FIFO,
+ * /dev/zero or a directory at the path is refused with exit 78, never read).
+ */
+function readConfigText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedFile(path).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(path, [`cannot read (${code})`], { cause: error });
+    if (error instanceof UnreadableFileError) throw new ConfigError(path, [error.reason], { cause: error });
+    throw error;
   }
 }

@@ -1,22 +1,22 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLParseError } from 'yaml';
+import type { YAMLWarning } from 'yaml';
 import { Config } from './schema.js';
 import { ConfigError, describeIssues } from './errors.js';
 
-/** Pure part of loading: YAML text + environment → validated config. */
+/**
+ * Pure part of loading: YAML text + environment → validated config. `empty` says the file holds
+ * no document at all (nothing, blank lines or comments only), which the daemon treats as a file
+ * caught half-written rather than as "use every default".
+ */
 export function parseConfigText(
   text: string,
   label: string,
   env: Readonly<Record<string, string | undefined>> = {},
-): { config: Config; overrides: string[] } {
+): { config: Config; overrides: string[]; empty: boolean } {
   if (text.includes('\u0000')) throw new ConfigError(label, ['not a text file (contains NUL bytes)']);
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 50 });
-  } catch (error) {
-    const message = error instanceof YAMLParseError ? yamlErrorLine(error, text) : String(error);
-    throw new ConfigError(label, [`invalid YAML: ${message}`], { cause: error });
-  }
-  if (raw === null || raw === undefined) raw = {};
+  let raw: unknown = parseYamlText(text, label);
+  const empty = raw === null || raw === undefined;
+  if (empty) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(label, [`(top level): must be a mapping of keys, got ${Array.isArray(raw) ? 'a list' : typeof raw}`]);
   }
@@ -38,7 +38,37 @@ export function parseConfigText(
     });
     throw new ConfigError(label, problems);
   }
-  return { config: result.data, overrides };
+  return { config: result.data, overrides, empty };
+}
+
+/** YAML text → plain data. Errors, and warnings such as an unknown `!!js/function` tag, are one line each. */
+function parseYamlText(text: string, label: string): unknown {
+  try {
+    // logLevel silent: the yaml library would otherwise print warnings itself (process.emitWarning).
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+    const first = doc.errors[0] ?? doc.warnings[0];
+    if (first) throw first;
+    return doc.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw new ConfigError(label, [`invalid YAML: ${yamlErrorLine(error, text)}`], { cause: error });
+    if (isWarning(error)) throw new ConfigError(label, [`invalid YAML: ${warningLine(error)}`]);
+    throw new ConfigError(label, [`invalid YAML: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`], { cause: error });
+  }
+}
+
+function isWarning(error: unknown): error is YAMLWarning {
+  return error instanceof Error && error.name === 'YAMLWarning';
+}
+
+/** `unknown tag !!js/function (line 1, column 7)`: tsfw resolves no custom tags. */
+function warningLine(warning: YAMLWarning): string {
+  const pos = warning.linePos?.[0];
+  const at = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
+  if (warning.code === 'TAG_RESOLVE_FAILED') {
+    const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1]?.replace(/^tag:yaml\.org,2002:/, '!!') ?? 'tag';
+    return `unknown tag ${tag}${at}`;
+  }
+  return `${(warning.message.split('\n', 1)[0] ?? warning.message).replace(/ at line \d+, column \d+:?$/, '')}${at}`;
 }
 
 function yamlErrorLine(error: YAMLParseError, text: string): string {

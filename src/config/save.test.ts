@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { saveMode } from './save.js';
+import { ConfigError } from './errors.js';
+import { prepareModeSave, saveMode } from './save.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'tsfw-save-'));
 
@@ -24,5 +25,40 @@ describe('saveMode', () => {
     const file = join(dir(), 'etc', 'tsfw', 'config.yaml');
     expect(saveMode(file, 'nodivert')).toEqual({ created: true, changed: true });
     expect(readFileSync(file, 'utf8')).toMatch(/^# tsfw configuration.*\nmode: nodivert\n$/s);
+  });
+
+  it.runIf(process.getuid?.() === 0)('writes a symlinked config through to its target, keeping its mode 0640 and owner', () => {
+    const d = dir();
+    const target = join(d, 'real.yaml');
+    const bytes = Buffer.from('# gr\u00fc\u00dfe aus M\u00fcnchen\r\nmode: off\r\nports: [41641]\r\n', 'latin1');
+    writeFileSync(target, bytes);
+    chmodSync(target, 0o640);
+    chownSync(target, 65534, 65534);
+    symlinkSync(target, join(d, 'config.yaml'));
+    expect(saveMode(join(d, 'config.yaml'), 'on')).toEqual({ created: false, changed: true });
+    expect(lstatSync(join(d, 'config.yaml')).isSymbolicLink()).toBe(true);
+    const s = statSync(target);
+    expect([s.mode & 0o7777, s.uid, s.gid]).toEqual([0o640, 65534, 65534]);
+    expect(readFileSync(target).equals(Buffer.from('# gr\u00fc\u00dfe aus M\u00fcnchen\r\nmode: on\r\nports: [41641]\r\n', 'latin1'))).toBe(true);
+    expect(readdirSync(d).sort()).toEqual(['config.yaml', 'real.yaml']);
+  });
+
+  it('never writes an edit that would not validate (the file is checked before anything is applied)', () => {
+    const file = join(dir(), 'config.yaml');
+    writeFileSync(file, 'mode: off\nports: [0]\n');
+    expect(() => prepareModeSave(file, 'on')).toThrow(ConfigError);
+    expect(readFileSync(file, 'utf8')).toBe('mode: off\nports: [0]\n');
+  });
+
+  it('creates a new file 0644 in a new directory 0755 whatever the umask', () => {
+    const file = join(dir(), 'etc', 'config.yaml');
+    const old = process.umask(0);
+    try {
+      saveMode(file, 'off');
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(file).mode & 0o7777).toBe(0o644);
+    expect(statSync(join(file, '..')).mode & 0o7777).toBe(0o755);
   });
 });

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
+import { readBoundedFile, UnreadableFileError } from '../fsx/read-bounded.js';
 import { describeIssues } from '../config/errors.js';
 import { concreteConfig, resolveFacts } from '../discovery/facts.js';
 import type { ResolvedFacts } from '../discovery/facts.js';
@@ -35,9 +35,10 @@ export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
   if (!profile) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new ProfileError([`profile ${name}: cannot read ${file}`]);
+      text = readBoundedFile(file).toString('utf8');
+    } catch (error) {
+      const reason = error instanceof UnreadableFileError ? error.reason : 'cannot read';
+      throw new ProfileError([`profile ${name}: ${file}: ${reason}`]);
     }
     profile = parseProfile(text, `rules/${name}.yaml`);
     cache.set(file, profile);

@@ -7,7 +7,9 @@ import { rulesetFor } from '../profiles/load.js';
 
 /**
  * The daemon's config: the last good one, and how to notice and vet a new one. A reload that
- * fails validation (the file or a profile) leaves the last good config in force.
+ * fails validation (the file or a profile), meets something that is not a regular file of sane
+ * size, or finds the file emptied (caught half-written: an empty file must not flip the mode to
+ * the default) leaves the last good config in force.
  */
 
 /** A validated config and the ruleset it asks for. */
@@ -53,7 +55,11 @@ export class ConfigKeeper {
   reload(): ReloadResult {
     const previous = this.good;
     try {
-      this.good = this.read();
+      const next = this.read();
+      if (next.loaded.empty && !previous.loaded.empty && previous.loaded.source.exists) {
+        return { ok: false, problems: [`${next.loaded.source.path}: the file is empty: keeping the last good config until it has content (write {} for the defaults)`] };
+      }
+      this.good = next;
       return { ok: true, previous, current: this.good };
     } catch (error) {
       this.stamp = fileStamp(previous.loaded.source.path);

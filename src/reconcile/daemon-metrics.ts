@@ -1,6 +1,7 @@
 import { parseLoopbackListen } from '../config/listen.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { createFailureLog } from '../log/failure-log.js';
 import type { TsfwMetrics } from '../metrics/registry.js';
 import type { MetricsServer, startMetricsServer } from '../metrics/server.js';
 import type { PassOutcome } from './reconciler.js';
@@ -46,7 +47,7 @@ export function createDaemonMetrics(log: Logger): DaemonMetrics {
   let loaded: Loaded | undefined;
   let server: { listen: string; handle: MetricsServer } | undefined;
   let writes: Promise<void> = Promise.resolve();
-  let failingPath: string | undefined;
+  const textfileFailures = createFailureLog(log, 'cannot write the metrics textfile', 'the metrics textfile is written again');
 
   const enabled = () => settings.textfile !== undefined || settings.listen !== undefined;
 
@@ -54,12 +55,11 @@ export function createDaemonMetrics(log: Logger): DaemonMetrics {
     writes = writes
       .then(async () => {
         m.writeTextfile(path, await m.metrics.text());
-        failingPath = undefined;
+        textfileFailures.succeeded({ path });
       })
       .catch((err: unknown) => {
-        // Once per path until it works again: a full disk must not flood the journal every pass.
-        if (failingPath !== path) log.warn({ err, path }, 'cannot write the metrics textfile');
-        failingPath = path;
+        // Rate-limited: a full disk must not flood the journal every pass.
+        textfileFailures.failed({ path, problem: err instanceof Error ? err.message : String(err) });
       });
   };
 

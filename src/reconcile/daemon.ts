@@ -13,6 +13,7 @@ import type { ChildGuard } from '../exec/child-guard.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
+import { createFailureLog } from '../log/failure-log.js';
 import { rulesetFor } from '../profiles/load.js';
 import { startAddressWatch } from './address-watch.js';
 import type { AddressWatch } from './address-watch.js';
@@ -23,6 +24,7 @@ import { createDiscoveredDesired } from './discovered.js';
 import { createDaemonMetrics } from './daemon-metrics.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
+import { createPassLock } from './pass-lock.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
@@ -107,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let watcher: FSWatcher | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
   let watchdogTimer: NodeJS.Timeout | undefined;
-  let stateWarned = false;
+  const stateFailures = createFailureLog(dlog, 'cannot write the state file', 'the state file is written again');
   let stopping: Promise<void> | undefined;
   // Set at the first stop request: nothing new is started from then on.
   let stopWanted = false;
@@ -163,9 +165,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     state = next;
     try {
       writeState(stateFile, state);
+      stateFailures.succeeded({ path: stateFile });
     } catch (err) {
-      if (!stateWarned) dlog.warn({ err, path: stateFile }, 'cannot write the state file');
-      stateWarned = true;
+      // Never fatal, never in the way of the next repair (a full run directory must not stop them).
+      stateFailures.failed({ path: stateFile, problem: err instanceof Error ? err.message : String(err) });
     }
   };
 
@@ -177,7 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (retired.length > 0) await removeRetiredSettings();
       return { backend, desired: await discovered.desired(config()) };
     },
-    withLock: (fn) => withLock(lockOptions, fn),
+    withLock: createPassLock(lockOptions, dlog),
     bucket,
     fights,
     now: () => Date.now(),

@@ -1,13 +1,19 @@
-import fs, { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import fs, { closeSync, constants, fchmodSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { createExclusive } from '../fsx/atomic-write.js';
+import { ensureTrustedDir } from '../fsx/safe-dir.js';
 
 /**
  * The one lock shared by the CLI's writing commands (apply, reconcile, cleanup) and every daemon
  * pass, so `tsfw reconcile` from Ansible and a daemon pass never interleave. proper-lockfile
  * makes the lock (an atomic mkdir kept fresh by mtime updates; a lock not refreshed for `stale`
  * ms is taken over). A lock left by a SIGKILLed process is also recovered at once: its directory
- * names the owner's pid, and a dead owner in our pid namespace cannot be holding it.
+ * names the owner's pid, and a dead owner in our pid namespace cannot be holding it. The owner
+ * record is an empty file whose name carries the pid (`owner.<pid>.<pid namespace inode>`), so
+ * the lock works in a full run directory too (an empty file needs no data blocks), and the run
+ * directory must be trusted (fsx/safe-dir.ts): the lock directory is 0755, its record 0644.
  */
 
 /** Where the lock and state.json live unless TSFW_RUN_DIR says otherwise. */
@@ -48,7 +54,7 @@ interface Owner {
 
 /** Takes the lock, waiting up to `waitMs` for the current holder. */
 export async function acquireLock(options: LockOptions): Promise<Release> {
-  mkdirSync(options.runDir, { recursive: true, mode: 0o755 });
+  ensureTrustedDir(options.runDir, 0o755, 'run directory');
   const target = join(options.runDir, 'tsfw');
   const lockPath = join(options.runDir, 'lock');
   const waitMs = options.waitMs ?? 30_000;
@@ -101,18 +107,18 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
 
 /**
  * proper-lockfile's file system, with the lock directory created already holding its owner record
- * (built under a temporary name, then renamed into place: atomic, and fails if a lock exists), so
- * there is no moment at which a killed holder leaves a lock that does not name it.
+ * (built under a random temporary name, then renamed into place: atomic, and fails if a lock
+ * exists), so there is no moment at which a killed holder leaves a lock that does not name it.
  */
 function ownerRecordingFs() {
-  const owner = JSON.stringify({ pid: process.pid, pidns: pidNamespace() } satisfies Owner);
+  const record = `owner.${process.pid}.${pidNamespace()}`;
   return {
     ...fs,
     mkdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
-      const temp = `${path}.new-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const temp = `${path}.new-${randomBytes(8).toString('hex')}`;
       try {
-        mkdirSync(temp);
-        writeFileSync(join(temp, 'owner'), owner);
+        makeLockDir(temp);
+        createExclusive(join(temp, record), '', 0o644);
         renameSync(temp, path);
         callback(null);
       } catch (error) {
@@ -122,32 +128,55 @@ function ownerRecordingFs() {
       }
     },
     rmdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
-      rmSync(join(path, 'owner'), { force: true });
+      removeOwnerRecords(path);
       fs.rmdir(path, callback);
     },
     rmdirSync(path: string) {
-      rmSync(join(path, 'owner'), { force: true });
+      removeOwnerRecords(path);
       fs.rmdirSync(path);
     },
   };
 }
 
+/** mkdir with an exact 0755 (set on a descriptor of the new directory: the umask does not apply). */
+function makeLockDir(path: string): void {
+  mkdirSync(path, { mode: 0o700 });
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchmodSync(fd, 0o755);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeOwnerRecords(lockPath: string): void {
+  for (const name of ownerRecords(lockPath)) rmSync(join(lockPath, name), { force: true });
+}
+
+function ownerRecords(lockPath: string): string[] {
+  try {
+    return readdirSync(lockPath).filter((name) => name.startsWith('owner'));
+  } catch {
+    return [];
+  }
+}
+
+/** The inode number of this process's pid namespace, e.g. `4026531836`. */
 function pidNamespace(): string {
   try {
-    return readlinkSync('/proc/self/ns/pid');
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? 'unknown';
   } catch {
     return 'unknown';
   }
 }
 
 function readOwner(lockPath: string): Owner | undefined {
-  try {
-    const owner = JSON.parse(readFileSync(join(lockPath, 'owner'), 'utf8')) as Partial<Owner>;
-    return typeof owner.pid === 'number' && typeof owner.pidns === 'string' ? { pid: owner.pid, pidns: owner.pidns } : undefined;
-  } catch {
-    // Not written yet (the holder is between mkdir and write) or already gone.
-    return undefined;
+  // Absent while the holder is between mkdir and rename (never, with ownerRecordingFs) or gone.
+  for (const name of ownerRecords(lockPath)) {
+    const match = /^owner\.(\d+)\.(\w+)$/.exec(name);
+    if (match) return { pid: Number(match[1]), pidns: match[2]! };
   }
+  return undefined;
 }
 
 function isAlive(pid: number): boolean {
@@ -177,7 +206,7 @@ function isStale(path: string): boolean {
  * put back.
  */
 function moveAside(lockPath: string, stillAbandoned: (moved: string) => boolean): void {
-  const aside = `${lockPath}.dead-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const aside = `${lockPath}.dead-${randomBytes(8).toString('hex')}`;
   try {
     renameSync(lockPath, aside);
   } catch {
@@ -207,7 +236,7 @@ export async function holdLockUntilExit(options: LockOptions): Promise<void> {
   heldUntilExit = true;
   const lockPath = join(options.runDir, 'lock');
   process.once('exit', () => {
-    rmSync(join(lockPath, 'owner'), { force: true });
+    removeOwnerRecords(lockPath);
     try {
       rmdirSync(lockPath);
     } catch {

@@ -1,10 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../fsx/atomic-write.js';
+import { readBoundedFile } from '../fsx/read-bounded.js';
+import { ensureTrustedDir } from '../fsx/safe-dir.js';
 import type { DaemonState } from './state-format.js';
 
 /**
- * Reading and writing the daemon's state file. Written atomically (temp file + rename) so
- * `tsfw status` never reads half a file.
+ * Reading and writing the daemon's state file. Written atomically (fsx/atomic-write.ts: a random
+ * O_EXCL | O_NOFOLLOW temp file, fsync, rename) so `tsfw status` never reads half a file, into
+ * the run directory only when that directory is trusted (fsx/safe-dir.ts).
  */
 
 /** state.json inside the run directory. */
@@ -12,19 +15,17 @@ export function statePath(runDir: string): string {
   return join(runDir, 'state.json');
 }
 
-/** Replaces the state file. */
+/** Replaces the state file (0644). Throws the fs error or UnsafePathError. */
 export function writeState(path: string, state: DaemonState): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  renameSync(temp, path);
+  ensureTrustedDir(dirname(path), 0o755, 'run directory');
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** The state file, with whether its daemon still runs; undefined when there is none. */
 export function readState(path: string): { state: DaemonState; alive: boolean } | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedFile(path, 1024 * 1024).toString('utf8');
   } catch {
     return undefined;
   }

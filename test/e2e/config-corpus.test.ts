@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +89,41 @@ describe('CLI on the malformed-config corpus', () => {
     const missing = `${ROOT}test/fixtures/bad-configs/does-not-exist.yaml`;
     await expectRefused(['apply', '-c', missing], missing, /^no such file \(named by -c\)$/);
     await expectRefused(['validate', '-c', missing], missing, /^no such file \(named by -c\)$/);
+  });
+
+  describe('config paths that are not regular files of sane size', () => {
+    let dir: string;
+    const paths: Record<string, { path: string; what: RegExp }> = {};
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tsfw-hostile-'));
+      await execa('mkfifo', [join(dir, 'fifo.yaml')]);
+      writeFileSync(join(dir, 'big.yaml'), 'mode: on\n');
+      truncateSync(join(dir, 'big.yaml'), 50 * 1024 * 1024);
+      paths['/dev/zero'] = { path: '/dev/zero', what: /^not a regular file \(a character device\)$/ };
+      paths['a FIFO'] = { path: join(dir, 'fifo.yaml'), what: /^not a regular file \(a FIFO\)$/ };
+      paths['a directory'] = { path: dir, what: /^not a regular file \(a directory\)$/ };
+      paths['a 50 MB file'] = { path: join(dir, 'big.yaml'), what: /^too large \(52428800 bytes, limit 4194304\)$/ };
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    for (const name of ['/dev/zero', 'a FIFO', 'a directory', 'a 50 MB file']) {
+      it(`-c ${name}: exit 78 within 2 s naming the path, nothing applied`, async () => {
+        const { path, what } = paths[name]!;
+        for (const command of ['validate', 'apply', 'daemon']) {
+          const started = performance.now();
+          await expectRefused([command, '-c', path], path, what);
+          // The refusal itself takes well under 2 s (src/fsx/fsx.test.ts); this bound also covers
+          // `ip netns exec` and Node's start-up on a loaded 2-core CI machine.
+          expect(performance.now() - started, command).toBeLessThan(5_000);
+        }
+      });
+    }
+  });
+
+  it("-c '' is refused with one line instead of silently using the defaults", async () => {
+    await expectRefused(['validate', '-c', ''], '-c', /^empty path: name a config file$/);
+    await expectRefused(['apply', '-c', ''], '-c', /^empty path: name a config file$/);
   });
 
   it('--mode sideways is a usage error: exit 64, nothing applied', async () => {

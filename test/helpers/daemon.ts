@@ -41,6 +41,12 @@ export function cliEnv(runDir: string): Record<string, string> {
 
 /** How to start a daemon beyond its config. */
 export interface SpawnOptions {
+  /**
+   * A command (run inside the namespace) that execs the daemon's argv given after it, e.g. one
+   * that mounts a small tmpfs at the run directory in a private mount namespace first; the
+   * state file is then read through /proc/PID/root, so the daemon's own view counts.
+   */
+  readonly wrap?: readonly string[];
   /** A run dir shared with another daemon or kept across restarts (not removed by `stop`). */
   readonly runDir?: string;
 }
@@ -55,7 +61,8 @@ export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record
 /** Starts the daemon without waiting for anything (signals during start-up, a refused second daemon). */
 export function spawnTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}, options: SpawnOptions = {}): DaemonProcess {
   const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'tsfw-run-'));
-  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, 'daemon', '-c', configPath], {
+  const argv = [...(options.wrap ?? []), process.execPath, TSFW_BIN, 'daemon', '-c', configPath];
+  const child: ResultPromise = execa('ip', ['netns', 'exec', ns.name, ...argv], {
     reject: false,
     buffer: false,
     // A stop that needs longer than this under load is still a stop, not a hang.
@@ -84,7 +91,8 @@ export function spawnTsfwDaemon(ns: Netns, configPath: string, env: Record<strin
   });
   const state = (): DaemonState | undefined => {
     try {
-      return JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8')) as DaemonState;
+      const dir = options.wrap ? `/proc/${child.pid}/root${runDir}` : runDir;
+      return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as DaemonState;
     } catch {
       return undefined;
     }

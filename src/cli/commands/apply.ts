@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { saveMode } from '../../config/save.js';
+import { prepareModeSave } from '../../config/save.js';
 import { createContext, resolveBackend } from '../context.js';
 import { guardLockout } from '../lockout-guard.js';
 import { convergeOnce } from '../converge-once.js';
@@ -39,12 +39,14 @@ Examples:
       const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
       const ctx = createContext(opts, { allowMissing: saving });
       if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
+      // The edit is checked before anything is applied: a config it would break is never written.
+      const pending = saving ? prepareModeSave(ctx.loaded.source.path, ctx.config.mode) : undefined;
       const { backend, choice } = await resolveBackend(ctx);
       const result = await convergeOnce(ctx, backend, choice, { dryRun: opts.dryRun });
       let saved: { path: string; changed: boolean } | undefined;
-      if (saving) {
-        const { changed } = saveMode(ctx.loaded.source.path, ctx.config.mode);
-        saved = { path: ctx.loaded.source.path, changed };
+      if (pending) {
+        pending.commit();
+        saved = { path: ctx.loaded.source.path, changed: pending.changed };
       }
       if (opts.json) printJson(resultJson(result, choice, saved ? { savedMode: saved } : {}));
       else {

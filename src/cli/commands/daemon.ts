@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { childTag, createChildGuard } from '../../exec/child-guard.js';
 import { createExecaRunner } from '../../exec/runner.js';
+import { ensureTrustedDir } from '../../fsx/safe-dir.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import { installSignalGate } from '../../reconcile/signals.js';
@@ -31,7 +32,9 @@ Examples:
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);
+      // A run directory others may write is refused before anything starts (one line, exit 1).
       const runDir = runDirFrom(process.env);
+      ensureTrustedDir(runDir, 0o755, 'run directory');
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
       const daemon = await startDaemon({
         load,
