@@ -1,11 +1,3 @@
-import { existsSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { backendSpec, buildBackend as factoryBuild, retiredBy } from '../backends/factory.js';
-import type { BackendSpec } from '../backends/factory.js';
-import { removeRetired } from '../backends/leftovers.js';
-import { chooseBackend } from '../backends/select.js';
-import type { Backend } from '../backends/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { killStaleChildren } from '../exec/child-guard.js';
@@ -15,9 +7,8 @@ import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import { createFailureLog } from '../log/failure-log.js';
 import { rulesetFor } from '../profiles/load.js';
-import { startAddressWatch } from './address-watch.js';
-import type { AddressWatch } from './address-watch.js';
 import { TokenBucket } from './bucket.js';
+import { createActiveBackend } from './daemon-backend.js';
 import { converge } from './converge.js';
 import { ConfigKeeper } from './daemon-config.js';
 import { createDiscoveredDesired } from './discovered.js';
@@ -25,16 +16,13 @@ import { createDaemonMetrics } from './daemon-metrics.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
 import { createPassLock } from './pass-lock.js';
-import { createMonitor } from './monitor.js';
-import type { Monitor } from './monitor.js';
 import { createNotifier, watchdogMs } from './notify.js';
 import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
+import { createTriggerSources } from './daemon-triggers.js';
 import type { SignalGate } from './signals.js';
 import { claimDaemon } from './singleton.js';
 import type { PassOutcome, Trigger } from './reconciler.js';
-import { startSchedule } from './schedule.js';
-import type { Schedule } from './schedule.js';
 import { statusLine } from './state-format.js';
 import type { DaemonState } from './state-format.js';
 import { statePath, writeState } from './state.js';
@@ -93,22 +81,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const claim = await claimDaemon(options.runDir);
   const stale = options.guard ? killStaleChildren(options.guard.tag) : [];
   if (stale.length > 0) dlog.warn({ pids: stale }, 'killed children a previous daemon left behind');
-  let { spec, backend } = await buildBackend(config());
-  /** Settings the daemon has left whose objects are still to be removed (under the lock, in a pass). */
-  let retired: BackendSpec[] = [];
+  const active = await createActiveBackend(config(), runner, dlog);
   const bucket = new TokenBucket(config().reconcile, Date.now());
   const fights = new FightLog(fightWindow(config()));
   const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
   const stateFile = statePath(options.runDir);
   const metrics = createDaemonMetrics(xlog);
-  let monitor: Monitor | undefined;
-  let monitorKey = '';
-  let addressWatch: AddressWatch | undefined;
   const discovered = createDiscoveredDesired(runner, dlog);
-  let schedule: Schedule | undefined;
-  let watcher: FSWatcher | undefined;
-  let watchTimer: NodeJS.Timeout | undefined;
-  let watchdogTimer: NodeJS.Timeout | undefined;
+  const triggers = createTriggerSources({
+    spawner: runner,
+    trigger: (t: Trigger) => reconciler.trigger(t),
+    onConfigFile: () => {
+      if (keeper.changedOnDisk()) void reload('config', true);
+    },
+    log: { daemon: dlog, monitor: mlog, schedule: slog },
+  });
   const stateFailures = createFailureLog(dlog, 'cannot write the state file', 'the state file is written again');
   let stopping: Promise<void> | undefined;
   // Set at the first stop request: nothing new is started from then on.
@@ -128,33 +115,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     markDone = resolve;
   });
 
-  async function buildBackend(c: Config): Promise<{ spec: BackendSpec; backend: Backend }> {
-    const choice = await chooseBackend(c, runner);
-    for (const warning of choice.warnings) dlog.warn({ backend: choice.backend }, warning);
-    dlog.info({ backend: choice.backend, reason: choice.reason, evidence: choice.evidence }, 'backend chosen');
-    const chosen = backendSpec(choice.backend, c);
-    return { spec: chosen, backend: factoryBuild(chosen, runner) };
-  }
-
-  /** Removes what the previous settings left behind, as a CLI backend switch does; failures retry next pass. */
-  async function removeRetiredSettings(): Promise<void> {
-    const pending = retired;
-    retired = [];
-    for (const old of pending) {
-      const result = await removeRetired(old, runner);
-      if (result.status === 'failed') retired.push(old);
-      dlog.info({ backend: old.name, status: result.status, actions: result.actions.length, ...(result.note ? { note: result.note } : {}) }, 'objects of the previous backend settings removed');
-    }
-  }
-
   const facts = (): DaemonFacts => ({
     pid: process.pid,
     startedAt,
     config: keeper.current().loaded.source.exists ? keeper.current().loaded.source.path : null,
     mode: config().mode,
-    backend: backend.name,
+    backend: active.backend.name,
     schedule: config().reconcile.schedule,
-    monitor: { enabled: monitor !== undefined, ...(monitor?.status() ?? { running: false, restarts: 0, lostEvents: 0 }) },
+    monitor: triggers.monitorStatus(),
     backoff: reconciler.backoff(),
     bucket: bucket.snapshot(Date.now()),
   });
@@ -177,8 +145,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
       // converging): never undo an explicit apply because the watcher has not fired yet.
       if (keeper.changedOnDisk()) await reload('config', false);
-      if (retired.length > 0) await removeRetiredSettings();
-      return { backend, desired: await discovered.desired(config()) };
+      await active.removeRetired();
+      return { backend: active.backend, desired: await discovered.desired(config()) };
     },
     withLock: createPassLock(lockOptions, dlog),
     bucket,
@@ -216,73 +184,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return;
     }
     const next = result.current.loaded.config;
-    const rebuilt = await buildBackend(next);
-    if (rebuilt.spec.key !== spec.key) {
-      const old = retiredBy(spec, rebuilt.spec);
-      if (old) retired.push(old);
-      dlog.info({ from: spec.key, to: rebuilt.spec.key }, 'backend settings changed: switching in the next pass');
-      ({ spec, backend } = rebuilt);
-    }
+    await active.adopt(next);
     bucket.reconfigure(next.reconcile, Date.now());
     fights.setWindow(fightWindow(next));
     if (options.followLogLevel) for (const l of [log, ...children]) l.level = next.log.level;
     await syncTriggers();
     await metrics.configure(next.metrics);
     save(clearConfigError(withFacts(state, facts(), Date.now())));
-    dlog.info({ cause, mode: next.mode, backend: backend.name }, 'config reloaded');
+    dlog.info({ cause, mode: next.mode, backend: active.backend.name }, 'config reloaded');
     if (trigger) reconciler.trigger({ cause });
   }
 
-  /** Starts, restarts or stops the monitor and schedule to match the current config. */
-  async function syncTriggers(): Promise<void> {
-    const c = config();
-    const scope = spec.eventScope;
-    const key = scope && c.reconcile.watch ? JSON.stringify(scope) : '';
-    if (key !== monitorKey && !stopWanted) {
-      await monitor?.stop();
-      monitor = undefined;
-      monitorKey = key;
-      if (scope && c.reconcile.watch) {
-        monitor = createMonitor({
-          spawner: runner,
-          scope,
-          log: mlog,
-          timers: globalThis,
-          now: () => performance.now(),
-          onTrigger: (t: Trigger) => reconciler.trigger(t),
-        });
-        monitor.start();
-      }
-    }
-    const watchIface = c.addresses === 'auto' ? c.interface : undefined;
-    if (addressWatch?.iface !== watchIface) {
-      await addressWatch?.stop();
-      addressWatch = watchIface && !stopping
-        ? startAddressWatch({ spawner: runner, iface: watchIface, log: mlog, timers: globalThis, now: () => performance.now(), onTrigger: (t) => reconciler.trigger(t) })
-        : undefined;
-    }
-    if (schedule?.expression !== c.reconcile.schedule) {
-      await schedule?.stop();
-      schedule = stopWanted ? undefined : startSchedule(c.reconcile.schedule, () => reconciler.trigger({ cause: 'schedule' }), slog);
-    }
-  }
-
-  const watchConfig = () => {
-    const path = keeper.current().loaded.source.path;
-    if (!existsSync(dirname(path))) return;
-    try {
-      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-        if (name !== null && name !== basename(path)) return;
-        clearTimeout(watchTimer);
-        watchTimer = setTimeout(() => {
-          if (keeper.changedOnDisk()) void reload('config', true);
-        }, 50);
-      });
-      watcher.on('error', (err) => dlog.warn({ err }, 'config watch failed: SIGHUP still reloads'));
-    } catch (err) {
-      dlog.warn({ err, path }, 'cannot watch the config file: SIGHUP still reloads');
-    }
-  };
+  /** Starts, restarts or stops the trigger sources to match the current config. */
+  const syncTriggers = () => triggers.sync(config(), active.spec.eventScope, stopWanted);
 
   const onReload = () => {
     if (stopWanted) return;
@@ -300,18 +214,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     stopWanted = true;
     stopping ??= (async () => {
       await startupSettled;
-      watcher?.close();
-      clearTimeout(watchTimer);
-      clearInterval(watchdogTimer);
-      await schedule?.stop();
-      schedule = undefined;
-      await monitor?.stop();
-      await addressWatch?.stop();
+      await triggers.stop();
       await reconciler.stop();
       await reloads;
       if (config().cleanupOnStop) {
         try {
-          const result = await withLock(lockOptions, () => converge(backend, rulesetFor(config(), 'off')));
+          const result = await withLock(lockOptions, () => converge(active.backend, rulesetFor(config(), 'off')));
           dlog.warn({ actions: result.actions.length }, 'cleanupOnStop: removed tsfw objects');
         } catch (err) {
           dlog.error({ err }, 'cleanupOnStop failed');
@@ -352,11 +260,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   started = true;
   if (stopWanted) return api;
-  watchConfig();
+  triggers.watchConfig(keeper.current().loaded.source.path);
   const wd = watchdogMs(env, process.pid);
   // Only successful passes feed the watchdog, so a pass runs at least twice per period.
-  if (wd) watchdogTimer = setInterval(() => reconciler.trigger({ cause: 'watchdog' }), Math.max(500, wd / 2));
-  dlog.info({ backend: backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: monitor !== undefined }, 'daemon running');
+  if (wd) triggers.startWatchdog(Math.max(500, wd / 2));
+  dlog.info({ backend: active.backend.name, mode: config().mode, schedule: config().reconcile.schedule, events: triggers.monitorStatus().enabled }, 'daemon running');
   if (reloadQueued) void reload('sighup', true);
   return api;
 }

@@ -8,7 +8,9 @@ import { ExecError } from '../exec/errors.js';
 import type { ConvergeResult } from './converge.js';
 import { driftDetails, driftObjects } from './drift.js';
 import type { FightLog } from './drift.js';
-import type { BackoffState, PassCause, PassResult } from './state-format.js';
+import { isAdminCause } from './causes.js';
+import type { PassCause } from './causes.js';
+import type { BackoffState, PassResult } from './state-format.js';
 
 /**
  * The pass loop: one pass at a time (load desired from the current good config → converge under
@@ -64,8 +66,6 @@ export interface ReconcilerDeps {
   readonly inspect?: () => boolean;
 }
 
-/** Causes that express the admin's intent (start, reload) and so never spend the repair budget. */
-const ADMIN_CAUSES: ReadonlySet<PassCause> = new Set(['startup', 'sighup', 'config', 'addresses']);
 
 /** The reconciler's public face. */
 export interface Reconciler {
@@ -91,7 +91,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const mergeInto = (queued: Trigger | undefined, next: Trigger): Trigger => {
     if (!queued) return next;
     // An admin trigger (reload) wins: the follow-up pass must use the new config anyway.
-    return !ADMIN_CAUSES.has(queued.cause) && ADMIN_CAUSES.has(next.cause) ? next : queued;
+    return !isAdminCause(queued.cause) && isAdminCause(next.cause) ? next : queued;
   };
 
   const loop = async (first: Trigger) => {
@@ -116,7 +116,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         // Only an object undone again right after tsfw restored it spends the budget: bursts are
         // free. Decided once per pass, so a retried write does not pay twice.
         let allowed: boolean | undefined;
-        const mayWrite = (plan: Plan) => allowed ??= ADMIN_CAUSES.has(trigger.cause)
+        const mayWrite = (plan: Plan) => allowed ??= isAdminCause(trigger.cause)
           || !deps.fights.isReundo(deps.now(), driftObjects(plan.drift))
           || deps.bucket.take(deps.now());
         const onObserved = deps.inspect?.() ? (state: unknown) => {
@@ -164,7 +164,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       return;
     }
     // Only drift someone else caused counts as a fight; start-up and reloads are the admin's.
-    if (!ADMIN_CAUSES.has(trigger.cause)) deps.fights.record(outcome.at, objects, trigger.by);
+    if (!isAdminCause(trigger.cause)) deps.fights.record(outcome.at, objects, trigger.by);
     deps.log.warn({
       ...base,
       drift: driftDetails(result.drift),

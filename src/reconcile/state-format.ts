@@ -1,4 +1,5 @@
 import type { BucketSnapshot } from './bucket.js';
+import type { PassCause } from './causes.js';
 import type { FightCount } from './drift.js';
 
 /**
@@ -6,8 +7,8 @@ import type { FightCount } from './drift.js';
  * what an operator reads after a page. Pure: the shape and its human rendering.
  */
 
-/** Why a pass ran. */
-export type PassCause = 'startup' | 'schedule' | 'event' | 'resync' | 'monitor-restart' | 'sighup' | 'config' | 'watchdog' | 'backoff-end' | 'addresses';
+/** Why a pass ran (the table of causes is causes.ts). */
+export type { PassCause } from './causes.js';
 
 /** How a pass ended: nothing to do, repaired, repair held back by the anti-fight budget, failed. */
 export type PassResult = 'quiet' | 'repaired' | 'held' | 'error';

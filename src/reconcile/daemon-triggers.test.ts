@@ -1,0 +1,67 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../config/parse.js';
+import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
+import { PASS_CAUSES, isAdminCause } from './causes.js';
+import { createTriggerSources } from './daemon-triggers.js';
+import type { Trigger } from './reconciler.js';
+
+const quiet = pino({ level: 'silent' });
+const config = (yaml: string) => parseConfigText(yaml, 'test').config;
+const scope = { tables: ['inet tsfw'], builtins: [] };
+
+function fakeSpawner() {
+  const children: { argv: string; print: (line: string) => void; killed: boolean }[] = [];
+  const spawner: ProcessSpawner = {
+    spawn(file, args, onLine) {
+      let exit!: (e: ChildExit) => void;
+      const exited = new Promise<ChildExit>((resolve) => {
+        exit = resolve;
+      });
+      const entry = { argv: [file, ...args].join(' '), print: onLine, killed: false };
+      children.push(entry);
+      return { pid: 100 + children.length, exited, kill: () => { entry.killed = true; exit({ signal: 'SIGTERM', stderr: '' }); } };
+    },
+  };
+  return { spawner, children };
+}
+
+function setup() {
+  const { spawner, children } = fakeSpawner();
+  const triggers: Trigger[] = [];
+  const sources = createTriggerSources({ spawner, trigger: (t) => triggers.push(t), onConfigFile: () => undefined, log: { daemon: quiet, monitor: quiet, schedule: quiet } });
+  return { sources, children, triggers, live: () => children.filter((c) => !c.killed).map((c) => c.argv) };
+}
+
+describe('daemon trigger sources', () => {
+  it('follows the config: the nft monitor with a scope and watch on, the address monitor with addresses auto', async () => {
+    const s = setup();
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}'), scope, false);
+    expect(s.live()).toEqual(['nft monitor', expect.stringMatching(/^ip .*monitor address/)]);
+    expect(s.sources.monitorStatus()).toMatchObject({ enabled: true, running: true });
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *", watch: false}\naddresses: [100.64.0.1]'), scope, false);
+    expect(s.live()).toEqual([]);
+    expect(s.sources.monitorStatus().enabled).toBe(false);
+    // iptables-legacy: no scope, no monitor.
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}\naddresses: [100.64.0.1]'), undefined, false);
+    expect(s.live()).toEqual([]);
+    await s.sources.stop();
+  });
+
+  it('a monitor\'s events reach the pass queue; nothing new starts once stopping, and stop ends every child', async () => {
+    const s = setup();
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}'), scope, false);
+    s.children[0]!.print('delete chain inet tsfw ts-input');
+    s.children[0]!.print('# new generation 9 by process 77 (nft)');
+    expect(s.triggers).toEqual([{ cause: 'event', detail: 'delete chain inet tsfw ts-input by nft[77]', by: 'nft[77]' }]);
+    await s.sources.stop();
+    expect(s.live()).toEqual([]);
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *", watch: true}\ninterface: wg0'), { tables: ['inet other'], builtins: [] }, true);
+    expect(s.live()).toEqual([]);
+  });
+
+  it('every cause is in one table that says where it comes from and whether it is the admin\'s', () => {
+    expect(Object.keys(PASS_CAUSES).sort()).toEqual(['addresses', 'backoff-end', 'config', 'event', 'monitor-restart', 'resync', 'schedule', 'sighup', 'startup', 'watchdog']);
+    expect(Object.keys(PASS_CAUSES).filter((c) => isAdminCause(c as keyof typeof PASS_CAUSES)).sort()).toEqual(['addresses', 'config', 'sighup', 'startup']);
+  });
+});
