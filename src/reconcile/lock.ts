@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { createExclusive } from '../fsx/atomic-write.js';
 import { ensureTrustedDir } from '../fsx/safe-dir.js';
+import { isPidAlive } from './pid-alive.js';
 
 /**
  * The one lock shared by the CLI's writing commands (apply, reconcile, cleanup) and every daemon
@@ -179,17 +180,8 @@ function readOwner(lockPath: string): Owner | undefined {
   return undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 function isDead(owner: Owner): boolean {
-  return owner.pidns === pidNamespace() && owner.pid !== process.pid && !isAlive(owner.pid);
+  return owner.pidns === pidNamespace() && owner.pid !== process.pid && !isPidAlive(owner.pid);
 }
 
 function isStale(path: string): boolean {

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../fsx/atomic-write.js';
 import { readBoundedFile } from '../fsx/read-bounded.js';
 import { ensureTrustedDir } from '../fsx/safe-dir.js';
 import type { DaemonState } from './state-format.js';
+import { isPidAlive } from './pid-alive.js';
 
 /**
  * Reading and writing the daemon's state file. Written atomically (fsx/atomic-write.ts: a random
@@ -35,14 +36,6 @@ export function readState(path: string): { state: DaemonState; alive: boolean } 
   } catch {
     return undefined;
   }
-  return { state, alive: state.running && pidAlive(state.pid) };
+  return { state, alive: state.running && isPidAlive(state.pid) };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
