@@ -72,6 +72,9 @@ suite(title, { timeout: 240_000 }, () => {
     await ns.sh('ip link add tailscale0 type veth peer name tsfw-peer0 && ip link set tailscale0 up && ip link set tsfw-peer0 up');
     await ns.sh('ip addr add 100.100.7.1/24 dev tailscale0 nodad');
     reference = await createNetns('tsfwaref');
+    // The same tunnel and address, so `addresses: auto` discovers the same own-address rule there.
+    await reference.sh('ip link add tailscale0 type veth peer name tsfw-peer0 && ip link set tailscale0 up && ip link set tsfw-peer0 up');
+    await reference.sh('ip addr add 100.100.7.1/24 dev tailscale0 nodad');
   });
 
   afterAll(async () => {

@@ -77,8 +77,11 @@ export async function processTree(ns: Netns): Promise<{ pid: number; ppid: numbe
 
 /** Waits until the daemon's `nft -j monitor` child runs; returns the namespace's processes. */
 export async function withMonitorChild(ns: Netns, daemonPid: number) {
+  // Both long-running children of the default config: nft monitor, and ip monitor (addresses: auto).
+  const started = (procs: { ppid: number; args: string }[]) =>
+    ['nft monitor', 'monitor address'].every((what) => procs.some((p) => p.ppid === daemonPid && p.args.includes(what)));
   let procs = await processTree(ns);
-  for (let t = 0; t < 500 && !procs.some((p) => p.ppid === daemonPid && p.args.includes('monitor')); t++) {
+  for (let t = 0; t < 500 && !started(procs); t++) {
     await sleep(10);
     procs = await processTree(ns);
   }
