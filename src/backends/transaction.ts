@@ -1,4 +1,4 @@
-import type { DriftItem, PlannedAction } from './types.js';
+import type { DriftItem, Plan, PlannedAction } from './types.js';
 
 /**
  * A plan's transaction, in the spirit of knftables' `Transaction`: one ordered list of
@@ -38,6 +38,9 @@ export class TransactionBuilder<P extends Piece> {
   }
   warn(message: string): void {
     this.warnings.push(`${this.prefix}${message}`);
+  }
+  build(): Plan<P> {
+    return { ops: this.ops, drift: this.drift, warnings: this.warnings };
   }
 }
 

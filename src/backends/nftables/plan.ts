@@ -36,12 +36,11 @@ export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Pl
   const observed = new Map(state.chains.map((c) => [c.name, c]));
   const foreign = state.chains.filter((c) => !isOwnedChain(c.name));
   const referencedByAdmin = jumpTargets(foreign.flatMap((c) => c.rules));
-  const done = () => ({ ops: b.ops, drift: b.drift, warnings: b.warnings });
 
   if (state.unavailable && want.length > 0) b.warn('nft is not installed (Debian package nftables): tsfw cannot create its table');
   if (want.length === 0) {
     planRemoval(state, foreign, referencedByAdmin, b);
-    return done();
+    return b.build();
   }
 
   if (!state.exists) {
@@ -74,7 +73,7 @@ export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Pl
   const wanted = new Set(want.map((c) => c.name));
   const stale = state.chains.filter((c) => isOwnedChain(c.name) && !wanted.has(c.name));
   removeChains(stale, referencedByAdmin, b, 'not wanted in this mode');
-  return done();
+  return b.build();
 }
 
 /** Mode off: the whole table goes, unless the admin keeps objects of their own in it. */
