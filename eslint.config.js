@@ -45,6 +45,7 @@ const pureFiles = [
   'src/reconcile/state-format.ts',
   'src/reconcile/state-tracker.ts',
   'src/ownership.ts',
+  'src/snippets/*.ts',
 ];
 
 export default tseslint.config(
