@@ -37,6 +37,7 @@ const pureFiles = [
   'src/backends/*/plan.ts',
   'src/backends/iptables/jumps.ts',
   'src/backends/iptables/detect.ts',
+  'src/backends/iptables/xtables-evidence.ts',
   'src/backends/fake/*.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/bucket.ts',
