@@ -47,6 +47,7 @@ export const pureFiles = [
   'src/backends/rule-diff.ts',
   'src/backends/types.ts',
   'src/backends/iptables/detect.ts',
+  'src/backends/iptables/xtables-evidence.ts',
   'src/backends/fake/*.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/causes.ts',
@@ -58,6 +59,7 @@ export const pureFiles = [
   'src/reconcile/state-format.ts',
   'src/reconcile/state-tracker.ts',
   'src/ownership.ts',
+  'src/snippets/*.ts',
 ];
 
 export default tseslint.config(
