@@ -38,6 +38,7 @@ const pureFiles = [
   'src/backends/iptables/jumps.ts',
   'src/backends/iptables/detect.ts',
   'src/backends/fake/*.ts',
+  'src/sysctl/plan.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/bucket.ts',
   'src/reconcile/coalesce.ts',

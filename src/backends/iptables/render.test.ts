@@ -39,6 +39,7 @@ describe('iptables render: golden restore scripts of the default profile', () =>
       'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]', 'ts-input/cgnat6-spoof',
       'ts-forward/mark-from-tunnel', 'ts-forward/accept-marked', 'ts-forward/cgnat6-to-tunnel', 'ts-forward/to-tunnel-accept',
       'ts-postrouting/masquerade-marked',
+      'ts-prerouting/connmark-restore', 'ts-mangle-out/connmark-save',
     ]);
   });
 });
