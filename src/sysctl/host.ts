@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsx/atomic-write.js';
 import type { Ruleset } from '../model/types.js';
@@ -42,26 +42,48 @@ function readRpFilter(): Record<string, string> {
   return out;
 }
 
-/** What tsfw recorded in `runDir`; an unreadable or malformed record counts as empty. */
-export function readSysctlRecord(runDir: string): SysctlRecord {
+/**
+ * The record file holds one entry per network namespace (`net:[4026531840]`): the values are
+ * per namespace, and several namespaces may share a run dir. Read and written under tsfw's lock.
+ */
+type RecordFile = Record<string, SysctlRecord>;
+
+function netnsId(): string {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return 'unknown';
+  }
+}
+
+function readRecordFile(runDir: string): RecordFile {
   try {
     const parsed: unknown = JSON.parse(readFileSync(join(runDir, RECORD_FILE), 'utf8'));
-    if (parsed === null || typeof parsed !== 'object') return {};
-    const out: Record<string, { was: string; set: string }> = {};
-    for (const [key, entry] of Object.entries(parsed as Record<string, unknown>)) {
-      const e = entry as { was?: unknown; set?: unknown } | null;
-      if (e && typeof e.was === 'string' && typeof e.set === 'string') out[key] = { was: e.was, set: e.set };
-    }
-    return out;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as RecordFile) : {};
   } catch {
     return {};
   }
 }
 
+/** What tsfw recorded in `runDir` for this network namespace; malformed entries count as absent. */
+export function readSysctlRecord(runDir: string): SysctlRecord {
+  const mine: unknown = readRecordFile(runDir)[netnsId()];
+  if (mine === null || typeof mine !== 'object') return {};
+  const out: Record<string, { was: string; set: string }> = {};
+  for (const [key, entry] of Object.entries(mine as Record<string, unknown>)) {
+    const e = entry as { was?: unknown; set?: unknown } | null;
+    if (e && typeof e.was === 'string' && typeof e.set === 'string') out[key] = { was: e.was, set: e.set };
+  }
+  return out;
+}
+
 function writeRecord(runDir: string, record: SysctlRecord): void {
   const path = join(runDir, RECORD_FILE);
-  if (Object.keys(record).length > 0) {
-    writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  const all = readRecordFile(runDir);
+  if (Object.keys(record).length > 0) all[netnsId()] = record;
+  else delete all[netnsId()];
+  if (Object.keys(all).length > 0) {
+    writeFileAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o644 });
     return;
   }
   try {
