@@ -127,7 +127,9 @@ describe.each(['nft', 'legacy'] as const)('profiles on iptables-%s', (flavour) =
     it('the admin\'s policy and rule stay, the jump is first, and a second apply changes nothing', async () => {
       const text = await save(net.router);
       expect(text).toMatch(/^:OUTPUT DROP /m);
-      const output = text.split('\n').filter((l) => l.startsWith('-A OUTPUT '));
+      // The filter table's OUTPUT (mangle OUTPUT holds the connmark jump, mode on's default).
+      const filter = text.slice(text.indexOf('*filter'), text.indexOf('COMMIT', text.indexOf('*filter')));
+      const output = filter.split('\n').filter((l) => l.startsWith('-A OUTPUT '));
       expect(output).toEqual(['-A OUTPUT -m comment --comment "tsfw:jump" -j ts-required-out', '-A OUTPUT -o lo -j ACCEPT']);
       const again = await tsfwJson<ConvergeReport>(net.router, ['apply', '-c', cfg.path], ENV);
       expect(again).toMatchObject({ changed: false, actions: [], drift: [] });
