@@ -81,3 +81,20 @@ describe('iptables render: one rule in iptables-save form', () => {
     expect(builtinFor({ name: 'ts-x', kind: 'nat', hook: 'postrouting', rules: [] })).toBe('POSTROUTING');
   });
 });
+
+describe('iptables render: connmark rules equal the ones Tailscale writes (docs/ruleset.md)', () => {
+  // Tailscale inserts these straight into mangle PREROUTING / OUTPUT (util/linuxfw, mode on), here
+  // in iptables-save's spelling; tsfw keeps them in its own chains behind a tagged jump.
+  const TAILSCALE = {
+    PREROUTING: '-m conntrack --ctstate RELATED,ESTABLISHED -m connmark ! --mark 0x0/0xff0000 -j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000',
+    OUTPUT: '-m conntrack --ctstate NEW -m mark ! --mark 0x0/0xff0000 -j CONNMARK --save-mark --nfmask 0xff0000 --ctmask 0xff0000',
+  };
+
+  it.each(['ip', 'ip6'] as const)('%s: the same matches and targets, only the comment added, diverted from the same built-in chains', (family) => {
+    const mangle = desiredIptTables(rulesetFor(Config.parse({}), 'on')).find((t) => t.family === family && t.table === 'mangle');
+    const bodies = Object.fromEntries((mangle?.chains ?? []).map((c) => [c.builtin, c.rules.map((r) => r.line
+      .replace(/^-A \S+ /, '')
+      .replace(/ -m comment --comment "[^"]*"/, ''))]));
+    expect(bodies).toEqual({ PREROUTING: [TAILSCALE.PREROUTING], OUTPUT: [TAILSCALE.OUTPUT] });
+  });
+});
