@@ -18,9 +18,11 @@ describe('which sysctls the ruleset needs', () => {
     expect(restoresMarks(rulesetFor(configFrom('connmark: on'), 'off'))).toBe(false);
   });
 
-  it('src_valid_mark only where some rp_filter (strict or loose, all/default/interface) is on', () => {
+  it('src_valid_mark only under strict rp_filter (max(all, interface) = 1, default included); loose accepts any route', () => {
     expect(wantedSysctls(rulesetFrom('', 'on'), strict)).toEqual({ [SRC_VALID_MARK]: '1' });
-    expect(wantedSysctls(rulesetFrom('', 'on'), loose)).toEqual({ [SRC_VALID_MARK]: '1' });
+    expect(wantedSysctls(rulesetFrom('', 'on'), { ...none, rpFilter: { all: '0', default: '1', eth0: '0' } })).toEqual({ [SRC_VALID_MARK]: '1' });
+    expect(wantedSysctls(rulesetFrom('', 'on'), { ...none, rpFilter: { all: '2', eth0: '1' } })).toEqual({});
+    expect(wantedSysctls(rulesetFrom('', 'on'), loose)).toEqual({});
     expect(wantedSysctls(rulesetFrom('', 'on'), none)).toEqual({});
     expect(wantedSysctls(rulesetFrom('', 'off'), strict)).toEqual({});
   });

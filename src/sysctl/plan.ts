@@ -43,14 +43,19 @@ export function restoresMarks(ruleset: Ruleset): boolean {
   return ruleset.mode !== 'off' && ruleset.chains.some((c) => c.rules.some((r) => r.action.kind === 'restore-mark' && r.families.includes('ip')));
 }
 
-/** Whether any interface's reverse-path filter is on: the effective value is max(all, interface). */
-export function rpFilterActive(rpFilter: SysctlReading['rpFilter']): boolean {
-  return Object.values(rpFilter).some((v) => Number(v) > 0);
+/**
+ * Whether some interface (or `default`, for interfaces yet to come) filters strictly: the kernel
+ * uses max(all, interface), and only strict mode (1) drops a reply whose source routes elsewhere;
+ * loose mode (2) accepts any route, which table 52's default route always is.
+ */
+export function rpFilterStrict(rpFilter: SysctlReading['rpFilter']): boolean {
+  const all = Number(rpFilter.all ?? 0);
+  return Object.entries(rpFilter).some(([name, v]) => name !== 'all' && Math.max(all, Number(v)) === 1);
 }
 
-/** The values tsfw wants, by key: src_valid_mark = 1 when marks are restored under an active rp_filter. */
+/** The values tsfw wants, by key: src_valid_mark = 1 when marks are restored under strict rp_filter. */
 export function wantedSysctls(ruleset: Ruleset, reading: SysctlReading): Record<string, string> {
-  return restoresMarks(ruleset) && rpFilterActive(reading.rpFilter) ? { [SRC_VALID_MARK]: '1' } : {};
+  return restoresMarks(ruleset) && rpFilterStrict(reading.rpFilter) ? { [SRC_VALID_MARK]: '1' } : {};
 }
 
 /** The outcome of one sysctl pass: what was written, and records dropped because someone else changed the value. */
@@ -84,7 +89,7 @@ export function planSysctls(wanted: Readonly<Record<string, string>>, reading: S
       if (mine && mine.set === value) next[key] = mine;
       continue;
     }
-    changes.push({ key, from: current, to: value, reason: 'connmark restore under rp_filter needs the mark in the reverse-path lookup' });
+    changes.push({ key, from: current, to: value, reason: 'connmark restore under strict rp_filter needs the mark in the reverse-path lookup' });
     next[key] = { was: mine?.was ?? current, set: value };
   }
   for (const [key, mine] of Object.entries(record)) {
