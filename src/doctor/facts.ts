@@ -77,10 +77,10 @@ async function checkOnly(config: Config, runner: CommandRunner, ruleset: Ruleset
   try {
     const backend = createBackend('nftables', config, runner);
     const plan = backend.plan(ruleset, await backend.observe());
-    if (plan.actions.length === 0) return { ok: true, detail: 'tsfw\'s table is already converged: nothing to write' };
-    const document = JSON.stringify({ nftables: plan.payload });
-    const r = await runner.run('nft', ['-c', '-j', '-f', '-'], { input: document, allowFailure: true, timeoutMs: 10_000 });
-    if (r.exitCode === 0) return { ok: true, detail: `a check-only transaction of the ${plan.actions.length} pending change(s) succeeds (nft -c)` };
+    const [write] = backend.writes(plan);
+    if (!write) return { ok: true, detail: 'tsfw\'s table is already converged: nothing to write' };
+    const r = await runner.run('nft', ['-c', '-j', '-f', '-'], { input: write.input, allowFailure: true, timeoutMs: 10_000 });
+    if (r.exitCode === 0) return { ok: true, detail: `a check-only transaction of the ${plan.ops.length} pending change(s) succeeds (nft -c)` };
     return { ok: false, detail: r.stderr.split('\n').find((l) => l.trim()) ?? `nft -c exited ${r.exitCode}` };
   } catch (error) {
     return { ok: false, detail: reason(error) };

@@ -42,7 +42,7 @@ Examples:
         config: source.exists ? source.path : null,
         overrides: ctx.loaded.overrides,
         discovered: facts,
-        converged: plan.actions.length === 0 && pending.length === 0,
+        converged: plan.ops.length === 0 && pending.length === 0,
         objects,
         sysctls,
         drift: plan.drift,
