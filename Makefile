@@ -20,7 +20,7 @@ deps: $(NODE_STAMP) apt-deps
 # The test suite also drives the real ansible-playbook, checks the unit with systemd-analyze, builds
 # Debian roots with debootstrap (systemd host, base-image stand-in) and the image with buildah.
 CORE_BINS := nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping
-TEST_BINS := $(CORE_BINS) ansible-playbook:ansible-core systemd-analyze:systemd debootstrap:debootstrap buildah:buildah runc:runc
+TEST_BINS := $(CORE_BINS) python3:python3 ansible-playbook:ansible-core systemd-analyze:systemd debootstrap:debootstrap buildah:buildah runc:runc
 
 define apt_install_missing
 	@missing=""; \

@@ -49,6 +49,7 @@ export const pureFiles = [
   'src/backends/iptables/detect.ts',
   'src/backends/iptables/xtables-evidence.ts',
   'src/backends/fake/*.ts',
+  'src/sysctl/plan.ts',
   'src/reconcile/drift.ts',
   'src/reconcile/causes.ts',
   'src/discovery/facts.ts',

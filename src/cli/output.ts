@@ -17,6 +17,7 @@ export function resultJson(result: ConvergeResult, choice: BackendChoice, extra:
     actions: result.actions,
     writes: result.writes,
     drift: result.drift,
+    sysctls: result.sysctls,
     warnings: [...choice.warnings, ...result.warnings],
     durationMs: result.durationMs,
     ...extra,
@@ -36,6 +37,7 @@ export function printResult(result: ConvergeResult, verb: string): void {
       const where = [a.family, a.table, a.chain].filter(Boolean).join(' ');
       lines.push(`  ${result.dryRun ? 'would ' : ''}${a.op} ${where}: ${a.reason}`);
     }
+    for (const c of result.sysctls) lines.push(`  ${result.dryRun ? 'would set' : 'set'} sysctl ${c.key} ${c.from} -> ${c.to}: ${c.reason}`);
     // A dry run shows exactly what the write would send, byte for byte.
     if (result.dryRun) {
       for (const w of result.writes) lines.push(`  would run: ${[w.file, ...w.args].join(' ')} with stdin:`, w.input.replace(/\n$/, ''));

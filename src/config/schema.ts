@@ -191,6 +191,11 @@ export const Config = z.strictObject({
   /** Clamp the TCP MSS of SYNs forwarded into and out of the tunnel to the route's MTU. */
   mssClamp: z.boolean().default(false),
   marks: MarksConfig.prefault({}),
+  /**
+   * Save marks under `marks.mask` to conntrack on output and restore them on prerouting, so replies
+   * to tailscaled's marked sockets pass strict rp_filter; `auto`: in mode on, as Tailscale does.
+   */
+  connmark: z.enum(['auto', 'on', 'off']).default('auto'),
   /** iptables: `first` keeps tsfw's jumps at position 1; `preserve` only ensures they exist. */
   jumpPosition: z.enum(['first', 'preserve']).default('first'),
   nftables: NftablesConfig.prefault({}),

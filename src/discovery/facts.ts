@@ -42,12 +42,22 @@ export function resolveFacts(config: Config, found: DiscoveredFacts = {}): Resol
   return { addresses, ports };
 }
 
-/** A config with `auto` replaced by concrete lists: what profile expansion reads. */
-export type ConcreteConfig = Omit<Config, 'addresses' | 'ports'> & { readonly addresses: readonly string[]; readonly ports: readonly number[] };
+/** A config with `auto` replaced by concrete values: what profile expansion reads. */
+export type ConcreteConfig = Omit<Config, 'addresses' | 'ports' | 'connmark'> & {
+  readonly addresses: readonly string[];
+  readonly ports: readonly number[];
+  /** Whether the connmark chains exist: `on`, or `auto` in mode on. */
+  readonly connmark: boolean;
+};
+
+/** Whether `connmark` is in effect for this config's mode. */
+export function connmarkActive(config: Pick<Config, 'connmark' | 'mode'>): boolean {
+  return config.connmark === 'on' || (config.connmark === 'auto' && config.mode === 'on');
+}
 
 /** The config as profiles see it, with the resolved lists in place of `auto`. */
 export function concreteConfig(config: Config, facts: ResolvedFacts = resolveFacts(config)): ConcreteConfig {
-  return { ...config, addresses: facts.addresses.values, ports: facts.ports.values };
+  return { ...config, addresses: facts.addresses.values, ports: facts.ports.values, connmark: connmarkActive(config) };
 }
 
 /** Text for status: `100.101.102.103/32 (interface)`, or the note when nothing was found. */

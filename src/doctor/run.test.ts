@@ -75,6 +75,16 @@ describe('doctor checks', () => {
     expect(byId.get('rp-filter')?.fix).toBe('sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.tailscale0.rp_filter=2 net.ipv4.conf.wan0.rp_filter=2');
   });
 
+  it('connmark under rp_filter: ok with the restore and src_valid_mark, warned when either is missing', () => {
+    const sysctl = (svm: string) => ({ 'ipv4/ip_forward': '1\n', 'ipv6/conf/all/forwarding': '1\n', 'ipv4/conf/all/rp_filter': '1\n', 'ipv4/conf/all/src_valid_mark': `${svm}\n` });
+    expect(doctor({ sysctl: sysctl('1') }).byId.get('connmark')).toMatchObject({ status: 'ok' });
+    expect(doctor({ sysctl: sysctl('0') }).byId.get('connmark')).toMatchObject({ status: 'warn', fix: 'tsfw reconcile' });
+    const off = doctor({ sysctl: sysctl('1') }, 'connmark: off').byId.get('connmark');
+    expect(off).toMatchObject({ status: 'warn' });
+    expect(off?.message).toMatch(/connmark is not in effect \(connmark: off, mode on\)/);
+    expect(doctor().byId.get('connmark')?.message).toMatch(/not strict/); // loose on wan0: any route back will do
+  });
+
   it('mark collisions: foreign rules setting or matching bits inside the mask, not outside it', () => {
     const rule = (expr: object[]) => ({ rule: { family: 'inet', table: 'mangle', chain: 'pre', expr } });
     const mark = { meta: { key: 'mark' } };

@@ -7,7 +7,7 @@ import { checkManagers } from './checks/managers.js';
 import { checkMarks } from './checks/marks.js';
 import { acceptedProbes } from './checks/probes.js';
 import { checkRequiredPorts } from './checks/required-ports.js';
-import { checkForwarding, checkRpFilter } from './checks/sysctl.js';
+import { checkConnmark, checkForwarding, checkRpFilter } from './checks/sysctl.js';
 import { checkBackendTools, checkIptablesFlavours, checkTransaction } from './checks/tools.js';
 import { checkTunnel } from './checks/tunnel.js';
 
@@ -27,6 +27,7 @@ export function runChecks(input: CheckInput): Check[] {
     checkCgnat(input),
     checkForwarding(input),
     checkRpFilter(input),
+    checkConnmark(input),
     checkMarks(input),
   ];
 }

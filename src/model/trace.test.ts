@@ -114,3 +114,25 @@ describe('tracePacket over the default profile', () => {
     expect(() => trace('input', { src: '192.0.2.2', dst: '2001:db8::1' })).toThrow(/same address family/);
   });
 });
+
+describe('tracePacket through the connmark chains', () => {
+  const ruleset = rulesetFor(parseConfigText('', 'test').config, 'on');
+  const reply = { src: '198.51.100.2', dst: '198.51.100.1', iif: 'wan0', proto: 'udp', ctState: 'established' } as const;
+
+  it('a reply of a marked connection gets the bits under the mask back, keeping its own bits outside it', () => {
+    const result = tracePacket(ruleset, 'prerouting', { ...reply, mark: 0x1, ctMark: 0x80002 });
+    expect(result).toMatchObject({ verdict: 'continue', rule: null, mark: 0x80001 });
+    expect(result.path).toEqual([expect.objectContaining({ rule: 'ts-prerouting/connmark-restore', matched: true, action: 'restore-mark' })]);
+  });
+
+  it('an unmarked connection leaves the packet mark alone; a new packet is not restored', () => {
+    expect(tracePacket(ruleset, 'prerouting', { ...reply, mark: 0x40001, ctMark: 0x2 }).mark).toBe(0x40001);
+    expect(tracePacket(ruleset, 'prerouting', { ...reply, ctState: 'new', ctMark: 0x80000 }).mark).toBe(0);
+  });
+
+  it('the save on output decides nothing and changes no packet mark', () => {
+    const result = tracePacket(ruleset, 'output', { src: '198.51.100.1', dst: '198.51.100.2', oif: 'wan0', proto: 'udp', mark: 0x80000 });
+    expect(result).toMatchObject({ verdict: 'continue', mark: 0x80000 });
+    expect(result.path.map((s) => s.rule)).toContain('ts-mangle-out/connmark-save');
+  });
+});

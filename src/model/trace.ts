@@ -22,6 +22,8 @@ export interface TracePacket {
   readonly ctState?: CtState;
   /** Packet mark on entry; 0 when absent. */
   readonly mark?: number;
+  /** The connection's mark (conntrack); 0 when absent. */
+  readonly ctMark?: number;
 }
 
 /** accept/drop: tsfw decided; masquerade: rewritten and accepted (nat); continue: others decide. */
@@ -138,7 +140,13 @@ export function tracePacket(ruleset: Ruleset, hook: Hook, packet: TracePacket): 
         state.mark = ((state.mark & ~action.mask) | action.value) >>> 0;
         continue;
       }
-      if (action.kind === 'clamp-mss') continue;
+      if (action.kind === 'restore-mark') {
+        const ct = (packet.ctMark ?? 0) & action.mask;
+        if (ct !== 0) state.mark = ((state.mark & ~action.mask) | ct) >>> 0;
+        continue;
+      }
+      // Neither changes the verdict or the packet's mark: evaluation goes on.
+      if (action.kind === 'clamp-mss' || action.kind === 'save-mark') continue;
       if (action.kind === 'return') break;
       return done(action.kind, rule.id);
     }

@@ -12,8 +12,8 @@ export type Mode = 'on' | 'nodivert' | 'off';
 export const MODES = ['on', 'nodivert', 'off'] as const satisfies readonly Mode[];
 
 /** Netfilter hooks a tsfw chain can be diverted from. */
-export type Hook = 'input' | 'forward' | 'output' | 'postrouting';
-export const HOOKS = ['input', 'forward', 'output', 'postrouting'] as const satisfies readonly Hook[];
+export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const satisfies readonly Hook[];
 
 /** `filter` chains decide; `nat` chains rewrite addresses (masquerade); `mangle` chains edit packets (MSS). */
 export type ChainKind = 'filter' | 'nat' | 'mangle';
@@ -71,7 +71,17 @@ export type Action =
   | { readonly kind: 'set-mark'; readonly value: number; readonly mask: number }
   | { readonly kind: 'masquerade' }
   /** TCP MSS clamped to the route's MTU (path MTU); not a verdict, evaluation goes on. */
-  | { readonly kind: 'clamp-mss' };
+  | { readonly kind: 'clamp-mss' }
+  /**
+   * Connmark restore: when the connection's mark has bits under `mask`, the packet's bits under
+   * `mask` become the connection's; every other packet-mark bit stays. Not a verdict.
+   */
+  | { readonly kind: 'restore-mark'; readonly mask: number }
+  /**
+   * Connmark save: when the packet's mark has bits under `mask`, the connection's bits under
+   * `mask` become the packet's; every other connection-mark bit stays. Not a verdict.
+   */
+  | { readonly kind: 'save-mark'; readonly mask: number };
 
 export type ActionKind = Action['kind'];
 

@@ -21,7 +21,7 @@ describe('lockdown profile', () => {
   const chain = rs.chains.find((c) => c.name === 'ts-lockdown-input');
 
   it('has its own input chain, evaluated after ts-input, ending in the drop', () => {
-    expect(rs.chains.map((c) => c.name)).toEqual(['ts-input', 'ts-forward', 'ts-postrouting', 'ts-lockdown-input']);
+    expect(rs.chains.map((c) => c.name)).toEqual(['ts-input', 'ts-forward', 'ts-prerouting', 'ts-mangle-out', 'ts-postrouting', 'ts-lockdown-input']);
     expect(chain?.hook).toBe('input');
     expect(chain?.rules.map((r) => r.id)).toEqual([
       'ts-lockdown-input/established',

@@ -51,7 +51,8 @@ export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
  * keys resolved from discovered facts (without them: no own address, the fallback port).
  */
 export function rulesetFor(config: Config, mode: Mode = config.mode, facts: ResolvedFacts = resolveFacts(config)): Ruleset {
-  const concrete = concreteConfig(config, facts);
+  // The mode given wins over the file's: `connmark: auto` follows the mode actually applied.
+  const concrete = concreteConfig({ ...config, mode }, facts);
   const chains = config.profiles.flatMap((name) => expandProfile(loadProfile(name), concrete));
   return desiredRuleset(mode, config.families, chains);
 }

@@ -30,6 +30,8 @@ export type RawMatch = z.output<typeof RawMatch>;
 export const RawAction = z.union([
   z.string(),
   z.strictObject({ setMark: Templated, mask: Templated }),
+  z.strictObject({ restoreMark: Templated }),
+  z.strictObject({ saveMark: Templated }),
 ]);
 export type RawAction = z.output<typeof RawAction>;
 
@@ -53,6 +55,10 @@ export const RawChain = z.strictObject({
   /** Config keys that must all be truthy for the chain (and its divert) to exist. */
   when: z.union([z.string(), z.array(z.string())]).optional(),
   rules: z.array(RawRule),
+}).refine((c) => c.hook !== 'prerouting' || c.kind === 'mangle', {
+  // iptables has PREROUTING only in mangle, nat and raw; tsfw registers mangle there (connmark).
+  error: 'a prerouting chain must be kind mangle',
+  path: ['hook'],
 });
 
 export const Profile = z.strictObject({
@@ -143,8 +149,12 @@ export const ConcreteAction = z.union([
     .strictObject({ setMark: u32, mask: u32 })
     .refine((a) => a.mask !== 0 && (a.setMark & ~a.mask) >>> 0 === 0, { error: 'setMark must lie inside a non-zero mask' })
     .transform((a): Action => ({ kind: 'set-mark', value: a.setMark, mask: a.mask })),
+  z.strictObject({ restoreMark: u32.refine((m) => m !== 0, { error: 'restoreMark needs a non-zero mask' }) })
+    .transform((a): Action => ({ kind: 'restore-mark', mask: a.restoreMark })),
+  z.strictObject({ saveMark: u32.refine((m) => m !== 0, { error: 'saveMark needs a non-zero mask' }) })
+    .transform((a): Action => ({ kind: 'save-mark', mask: a.saveMark })),
 ], {
-  // A { setMark, mask } that fails its own check keeps that message; anything else gets this one.
+  // An object form that fails its own check keeps that message; anything else gets this one.
   error: (issue) => (issue.code === 'invalid_union' && issue.errors.flat().find((i) => i.code === 'custom')?.message)
-    || 'must be accept, drop, return, masquerade, clamp-mss or { setMark, mask }',
+    || 'must be accept, drop, return, masquerade, clamp-mss, { setMark, mask }, { restoreMark } or { saveMark }',
 });

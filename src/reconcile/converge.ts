@@ -2,6 +2,7 @@ import type { Backend, DriftItem, Plan, PlannedAction, ProcessWrite } from '../b
 import type { Piece } from '../backends/transaction.js';
 import { actionsOf } from '../backends/transaction.js';
 import type { Mode, Ruleset } from '../model/types.js';
+import type { SysctlChange, SysctlOutcome } from '../sysctl/plan.js';
 
 /** The outcome of one convergence pass: the shape of `--json` output. */
 export interface ConvergeResult {
@@ -13,6 +14,8 @@ export interface ConvergeResult {
   /** The exact process calls the plan's write makes (a dry run: would make), in order. */
   readonly writes: readonly ProcessWrite[];
   readonly drift: readonly DriftItem[];
+  /** Kernel settings the pass changed (a dry run: would change), e.g. src_valid_mark for connmark. */
+  readonly sysctls: readonly SysctlChange[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
   /** Set when `mayWrite` refused a write: the drift is real but was left in place. */
@@ -39,6 +42,8 @@ export interface ConvergeOptions<S = unknown> {
    * the daemon's metrics can read counters without observing a second time.
    */
   readonly onObserved?: (state: S) => void;
+  /** Brings the kernel settings the ruleset needs in line (sysctl/host.ts); absent: none touched. */
+  readonly sysctls?: (desired: Ruleset, dryRun: boolean) => SysctlOutcome;
 }
 
 /**
@@ -65,14 +70,16 @@ export async function converge<S, P extends Piece>(
   } else {
     options.onObserved?.(observed);
   }
+  const sysctls = options.sysctls?.(desired, options.dryRun ?? false).changes ?? [];
   return {
-    changed,
+    changed: changed || sysctls.length > 0,
     dryRun: options.dryRun ?? false,
     mode: desired.mode,
     backend: backend.name,
     actions: actionsOf(plan.ops),
     writes: changed ? backend.writes(plan) : [],
     drift: plan.drift,
+    sysctls,
     warnings: plan.warnings,
     durationMs: Math.round((now() - started) * 10) / 10,
     ...(held ? { held } : {}),

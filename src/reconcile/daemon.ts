@@ -19,6 +19,7 @@ import { createPassLock } from './pass-lock.js';
 import { createNotifier, watchdogMs } from './notify.js';
 import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
+import type { ConvergeOptions } from './converge.js';
 import { createTriggerSources } from './daemon-triggers.js';
 import type { SignalGate } from './signals.js';
 import { claimDaemon } from './singleton.js';
@@ -50,6 +51,8 @@ export interface DaemonOptions {
   readonly signals?: SignalGate;
   /** How the runner tags its children: stale ones with this tag are killed once the claim is ours. */
   readonly guard?: ChildGuard;
+  /** The sysctl step of each pass (sysctl/host.ts sysctlStep); absent: no kernel setting is touched. */
+  readonly sysctls?: ConvergeOptions['sysctls'];
 }
 
 /** A started daemon. */
@@ -155,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     timers: globalThis,
     log: rlog,
     inspect: () => metrics.enabled(),
+    ...(options.sysctls ? { sysctls: options.sysctls } : {}),
     onPass(outcome) {
       lastOutcome = outcome;
       save(recordPass(state, outcome, facts(), Date.now()));
@@ -219,7 +223,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await reloads;
       if (config().cleanupOnStop) {
         try {
-          const result = await withLock(lockOptions, () => converge(active.backend, rulesetFor(config(), 'off')));
+          const result = await withLock(lockOptions, () => converge(active.backend, rulesetFor(config(), 'off'), options.sysctls ? { sysctls: options.sysctls } : {}));
           dlog.warn({ actions: result.actions.length }, 'cleanupOnStop: removed tsfw objects');
         } catch (err) {
           dlog.error({ err }, 'cleanupOnStop failed');

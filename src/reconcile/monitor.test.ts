@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
 import { createMonitor } from './monitor.js';
 import type { Trigger } from './reconciler.js';
@@ -30,7 +30,11 @@ function fakeSpawner() {
 }
 
 const quiet = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The clock is vitest's fake one (setTimeout and performance.now), so the debounce and restart
+ * delays are asserted exactly, whatever else the CI machine is busy with.
+ */
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 function setup(log = quiet) {
   const { spawner, children } = fakeSpawner();
@@ -52,6 +56,13 @@ const rule = (op: string, table = 'tsfw') => `${op} rule inet ${table} ts-input 
 const commit = (n: number, pid = 4242, name = 'nft') => `# new generation ${n} by process ${pid} (${name})`;
 
 describe('nft monitor supervisor', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('runs nft monitor and, before it has seen a transaction boundary, turns a burst of events into one trigger within ~20 ms', async () => {
     const s = setup();
     s.monitor.start();

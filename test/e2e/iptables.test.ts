@@ -97,7 +97,10 @@ describe.each(['nft', 'legacy'] as const)('iptables-%s backend in a namespace', 
     expect(await input()).toEqual(['-A INPUT -m comment --comment "tsfw:jump" -j ts-input', admin]);
     expect((await reconcile()).changed).toBe(false);
     const back = await apply('nodivert');
-    expect(back.actions.map((a) => a.op)).toEqual(Array(6).fill('delete-jump'));
+    // Per family: INPUT, FORWARD, nat POSTROUTING, and connmark's mangle PREROUTING and OUTPUT,
+    // whose chains then go too (connmark: auto exists in mode on only).
+    const perFamily = [...Array(5).fill('delete-jump'), 'delete-chain', 'delete-chain'];
+    expect(back.actions.map((a) => a.op)).toEqual([...perFamily, ...perFamily]);
     expect(await input()).toEqual([admin]);
     expect((await reconcile()).changed).toBe(false);
     // off flushes the chain the admin still jumps to, keeps it, and says so; the admin's rule stays.

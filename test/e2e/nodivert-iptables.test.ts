@@ -26,7 +26,8 @@ describe.each(['nft', 'legacy'] as const)('nodivert on iptables-%s, real packets
   const tagged = async () => {
     const all = [];
     for (const family of ['ip', 'ip6'] as const) {
-      for (const [table, chain] of [['filter', 'INPUT'], ['filter', 'FORWARD'], ['nat', 'POSTROUTING']] as const) {
+      const builtins = [['filter', 'INPUT'], ['filter', 'FORWARD'], ['nat', 'POSTROUTING'], ['mangle', 'PREROUTING'], ['mangle', 'OUTPUT']] as const;
+      for (const [table, chain] of builtins) {
         all.push(...(await builtin(family, table, chain)).filter((l) => l.includes('tsfw:jump')));
       }
     }
@@ -45,11 +46,12 @@ describe.each(['nft', 'legacy'] as const)('nodivert on iptables-%s, real packets
 
   it('on → nodivert: no tagged jump remains and a spoofed 100.64/10 source on the LAN reaches the router', async () => {
     await apply('on');
-    expect(await tagged()).toHaveLength(6);
+    // Per family: INPUT, FORWARD, nat POSTROUTING, mangle PREROUTING and OUTPUT (connmark).
+    expect(await tagged()).toHaveLength(10);
     expect(await spoofToRouter()).toEqual({ arrived: false });
     const report = await apply('nodivert');
     expect(report.changed).toBe(true);
-    expect(report.actions.filter((a) => a.op === 'delete-jump')).toHaveLength(6);
+    expect(report.actions.filter((a) => a.op === 'delete-jump')).toHaveLength(10);
     expect(await tagged()).toEqual([]);
     expect((await spoofToRouter()).arrived).toBe(true);
     expect((await tsfwJson<ConvergeReport>(net.router, ['reconcile', '-c', cfg.path])).changed).toBe(false);

@@ -63,6 +63,9 @@ describe.each(['nft', 'legacy'] as const)('profiles on iptables-%s', (flavour) =
     });
 
     it('IPv6: neighbour discovery still works (icmpv6), so the WireGuard port answers while other ports are dropped', async () => {
+      // Forget the neighbours learnt by the probes before lockdown, so discovery really runs now
+      // (a still-reachable entry would skip it and leave the counter below at 0).
+      await Promise.all([net.router.sh('ip -6 neigh flush all'), net.lan.sh('ip -6 neigh flush all'), net.peer.sh('ip -6 neigh flush all')]);
       expect((await probeUdp(net.lan, net.router, { src: LAN_HOST6, dst: ROUTER_LAN6, port: 41641 })).arrived).toBe(true);
       expect((await probeUdp(net.lan, net.router, { src: LAN_HOST6, dst: ROUTER_LAN6, port: 7001 })).arrived).toBe(false);
       expect((await probeUdp(net.peer, net.router, { src: ADDR.peer6, dst: ADDR.routerTailnet6, port: 7002 })).arrived).toBe(true);
@@ -127,7 +130,9 @@ describe.each(['nft', 'legacy'] as const)('profiles on iptables-%s', (flavour) =
     it('the admin\'s policy and rule stay, the jump is first, and a second apply changes nothing', async () => {
       const text = await save(net.router);
       expect(text).toMatch(/^:OUTPUT DROP /m);
-      const output = text.split('\n').filter((l) => l.startsWith('-A OUTPUT '));
+      // The filter table's OUTPUT (mangle OUTPUT holds the connmark jump, mode on's default).
+      const filter = text.slice(text.indexOf('*filter'), text.indexOf('COMMIT', text.indexOf('*filter')));
+      const output = filter.split('\n').filter((l) => l.startsWith('-A OUTPUT '));
       expect(output).toEqual(['-A OUTPUT -m comment --comment "tsfw:jump" -j ts-required-out', '-A OUTPUT -o lo -j ACCEPT']);
       const again = await tsfwJson<ConvergeReport>(net.router, ['apply', '-c', cfg.path], ENV);
       expect(again).toMatchObject({ changed: false, actions: [], drift: [] });

@@ -32,6 +32,7 @@ export interface ConvergeReport {
   readonly backend: string;
   readonly actions: readonly PlannedAction[];
   readonly writes: readonly ProcessWrite[];
+  readonly sysctls: readonly { key: string; from: string; to: string; reason: string }[];
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
   readonly durationMs: number;

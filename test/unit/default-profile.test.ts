@@ -41,6 +41,12 @@ const SECTION_2: Readonly<Record<string, readonly Expected[]>> = {
     { id: 'ts-forward/stateful-filter', match: { oif: TS0, ctState: { states: ['established', 'related'], negate: true } }, action: { kind: 'drop' } },
     { id: 'ts-forward/to-tunnel-accept', match: { oif: TS0 }, action: { kind: 'accept' } },
   ],
+  'ts-prerouting': [
+    { id: 'ts-prerouting/connmark-restore', match: { ctState: { states: ['established', 'related'], negate: false } }, action: { kind: 'restore-mark', mask: 0xff0000 } },
+  ],
+  'ts-mangle-out': [
+    { id: 'ts-mangle-out/connmark-save', match: { ctState: { states: ['new'], negate: false } }, action: { kind: 'save-mark', mask: 0xff0000 } },
+  ],
   'ts-postrouting': [
     { id: 'ts-postrouting/masquerade-marked', match: { mark: MARK }, action: { kind: 'masquerade' } },
   ],
@@ -51,10 +57,12 @@ const YAML = 'addresses: [100.100.0.1, "fd7a:115c:a1e0::1"]\nstatefulFiltering: 
 describe('default profile = docs/ruleset.md', () => {
   const ruleset = rulesetFrom(YAML, 'on');
 
-  it('has the three chains, kinds and hooks, in order', () => {
+  it('has the five chains, kinds and hooks, in order (the two mangle chains: connmark, mode on)', () => {
     expect(ruleset.chains.map((c) => [c.name, c.kind, c.hook])).toEqual([
       ['ts-input', 'filter', 'input'],
       ['ts-forward', 'filter', 'forward'],
+      ['ts-prerouting', 'mangle', 'prerouting'],
+      ['ts-mangle-out', 'mangle', 'output'],
       ['ts-postrouting', 'nat', 'postrouting'],
     ]);
   });
@@ -93,12 +101,17 @@ describe('default profile = docs/ruleset.md', () => {
       'ts-forward/cgnat-to-tunnel',
       'ts-forward/cgnat6-to-tunnel',
       'ts-forward/to-tunnel-accept',
+      'ts-prerouting/connmark-restore',
+      'ts-mangle-out/connmark-save',
       'ts-postrouting/masquerade-marked',
     ]);
   });
 
-  it('nodivert wants the same chains as on; off wants none', () => {
-    expect(rulesetFrom(YAML, 'nodivert').chains).toEqual(ruleset.chains);
+  it('nodivert wants the same chains as on except the connmark ones (auto = mode on only); off wants none', () => {
+    const connmarkChains = new Set(['ts-prerouting', 'ts-mangle-out']);
+    expect(rulesetFrom(YAML, 'nodivert').chains).toEqual(ruleset.chains.filter((c) => !connmarkChains.has(c.name)));
+    expect(rulesetFrom(`${YAML}connmark: on\n`, 'nodivert').chains).toEqual(ruleset.chains);
+    expect(rulesetFrom(`${YAML}connmark: off\n`, 'on').chains).toEqual(ruleset.chains.filter((c) => !connmarkChains.has(c.name)));
     expect(rulesetFrom(YAML, 'off').chains).toEqual([]);
   });
 });

@@ -112,7 +112,8 @@ const TAMPERS: Readonly<Record<string, Tamper>> = {
     { add: { set: { ...T, name: `admin-set-${serial++}`, type: 'ipv4_addr', elem: ['192.0.2.7'] } } },
   ],
   adminWiring: (fake, rnd) => {
-    const target = pick(rnd, owned(fake).filter((c) => !c.type && c.name !== 'ts-postrouting'));
+    // The nodivert wiring an admin writes: into the filter chains, which exist in on and nodivert alike.
+    const target = pick(rnd, owned(fake).filter((c) => !c.type && (c.name === 'ts-input' || c.name === 'ts-forward')));
     const name = `admin-divert-${serial++}`;
     return target && [
       { add: { chain: { ...T, name, type: 'filter', hook: target.name === 'ts-input' ? 'input' : 'forward', prio: 10, policy: 'accept' } } },

@@ -26,7 +26,7 @@ function fakeRunner(replies: Record<string, Reply | Reply[]>) {
 }
 
 const ok = (stdout = ''): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
-const config = Config.parse({});
+const config = Config.parse({ connmark: 'off' });
 const on = rulesetFor(config, 'on');
 const sleeps: number[] = [];
 const backend = (runner: CommandRunner, flavour: 'nft' | 'legacy' = 'nft') =>
@@ -80,7 +80,7 @@ describe('iptables backend (fake runner)', () => {
   });
 
   it('an unreadable IPv6 family fails the pass even when IPv4 needs no write', async () => {
-    const converged = rulesetFor(Config.parse({}), 'off');
+    const converged = rulesetFor(Config.parse({ connmark: 'off' }), 'off');
     const { runner } = fakeRunner({
       'iptables-nft-save -c -t filter': ok('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n'),
       'iptables-nft-save -c -t nat': ok(),

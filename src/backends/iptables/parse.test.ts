@@ -24,7 +24,7 @@ describe('parseIptablesSave on captured output', () => {
   });
 
   it('lists exactly the lines the renderer writes for a converged system (both families)', () => {
-    const desired = desiredIptTables(rulesetFor(Config.parse({}), 'on'));
+    const desired = desiredIptTables(rulesetFor(Config.parse({ connmark: 'off' }), 'on'));
     for (const [family, file] of [['ip', 'legacy4-converged.save'], ['ip6', 'legacy6-converged.save']] as const) {
       const seen = parseIptablesSave(fixture(file));
       for (const want of desired.filter((t) => t.family === family)) {

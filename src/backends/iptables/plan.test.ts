@@ -10,7 +10,7 @@ import type { IptState } from './plan.js';
 import { desiredIptTables } from './render.js';
 
 /** Planner tables on IPv4 only (IPv6 plans the same way), from states written as iptables-save text. */
-const config = Config.parse({ families: ['ip'] });
+const config = Config.parse({ families: ['ip'], connmark: 'off' });
 const ruleset = (mode: Mode) => rulesetFor(config, mode);
 const want = desiredIptTables(ruleset('on'));
 const lines = (table: string, chain: string) => want.find((t) => t.table === table)!.chains.find((c) => c.name === chain)!.rules.map((r) => r.line);
@@ -153,7 +153,7 @@ describe('iptables planner', () => {
   });
 
   it('a family that could not be read is reported and skipped; the other is still planned', () => {
-    const both = Config.parse({});
+    const both = Config.parse({ connmark: 'off' });
     const p = planIptables(rulesetFor(both, 'on'), {
       families: [{ family: 'ip', tables: [] }, { family: 'ip6', tables: [], failure: new Error('ip6tables-nft-save: boom') }],
     }, { jumpPosition: 'first' });
@@ -169,7 +169,7 @@ describe('iptables planner', () => {
 });
 
 describe('iptables transaction: one op per change, the script ordered from the ops', () => {
-  const locked = rulesetFor(Config.parse({ families: ['ip'], profiles: ['tailscale', 'lockdown'] }), 'on');
+  const locked = rulesetFor(Config.parse({ families: ['ip'], profiles: ['tailscale', 'lockdown'], connmark: 'off' }), 'on');
   const chainLines = desiredIptTables(locked).find((t) => t.table === 'filter')!.chains.flatMap((c) => [`:${c.name} - [0:0]`, ...c.rules.map((r) => r.line)]);
   const filterWith = (input: readonly string[]): IptState => ({ families: [{ family: 'ip', tables: parseIptablesSave([
     '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]',

@@ -39,6 +39,7 @@ describe('iptables render: golden restore scripts of the default profile', () =>
       'ts-input/tunnel-accept', 'ts-input/wireguard-port[41641]', 'ts-input/cgnat6-spoof',
       'ts-forward/mark-from-tunnel', 'ts-forward/accept-marked', 'ts-forward/cgnat6-to-tunnel', 'ts-forward/to-tunnel-accept',
       'ts-postrouting/masquerade-marked',
+      'ts-prerouting/connmark-restore', 'ts-mangle-out/connmark-save',
     ]);
   });
 });
@@ -78,5 +79,22 @@ describe('iptables render: one rule in iptables-save form', () => {
   it('refuses a hook the table does not have', () => {
     expect(() => builtinFor({ name: 'ts-x', kind: 'filter', hook: 'postrouting', rules: [] })).toThrow(/no postrouting hook in the filter table/);
     expect(builtinFor({ name: 'ts-x', kind: 'nat', hook: 'postrouting', rules: [] })).toBe('POSTROUTING');
+  });
+});
+
+describe('iptables render: connmark rules equal the ones Tailscale writes (docs/ruleset.md)', () => {
+  // Tailscale inserts these straight into mangle PREROUTING / OUTPUT (util/linuxfw, mode on), here
+  // in iptables-save's spelling; tsfw keeps them in its own chains behind a tagged jump.
+  const TAILSCALE = {
+    PREROUTING: '-m conntrack --ctstate RELATED,ESTABLISHED -m connmark ! --mark 0x0/0xff0000 -j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000',
+    OUTPUT: '-m conntrack --ctstate NEW -m mark ! --mark 0x0/0xff0000 -j CONNMARK --save-mark --nfmask 0xff0000 --ctmask 0xff0000',
+  };
+
+  it.each(['ip', 'ip6'] as const)('%s: the same matches and targets, only the comment added, diverted from the same built-in chains', (family) => {
+    const mangle = desiredIptTables(rulesetFor(Config.parse({}), 'on')).find((t) => t.family === family && t.table === 'mangle');
+    const bodies = Object.fromEntries((mangle?.chains ?? []).map((c) => [c.builtin, c.rules.map((r) => r.line
+      .replace(/^-A \S+ /, '')
+      .replace(/ -m comment --comment "[^"]*"/, ''))]));
+    expect(bodies).toEqual({ PREROUTING: [TAILSCALE.PREROUTING], OUTPUT: [TAILSCALE.OUTPUT] });
   });
 });

@@ -8,7 +8,7 @@ import { JUMP_TAG, ruleComment } from '../../ownership.js';
  * desired and observed state is a plain string comparison.
  */
 
-/** The two tables tsfw writes: `filter` (ts-input, ts-forward) and `nat` (ts-postrouting). */
+/** The tables tsfw writes: `filter` (ts-input, ts-forward), `nat` (ts-postrouting), `mangle` (connmark, MSS). */
 export type IptTable = 'filter' | 'nat' | 'mangle';
 export const IPT_TABLES = ['filter', 'nat', 'mangle'] as const satisfies readonly IptTable[];
 
@@ -16,7 +16,7 @@ export const IPT_TABLES = ['filter', 'nat', 'mangle'] as const satisfies readonl
 const BUILTIN: Record<IptTable, Partial<Record<Hook, string>>> = {
   filter: { input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT' },
   nat: { input: 'INPUT', output: 'OUTPUT', postrouting: 'POSTROUTING' },
-  mangle: { input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' },
+  mangle: { prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' },
 };
 
 /** Built-in chains of the tables tsfw touches: the only chains with a policy. */
@@ -101,12 +101,24 @@ function renderTarget(a: Action): string {
     case 'set-mark':
       // MARK --set-xmark v/m clears the mask bits and XORs v; with v inside m that is (mark & ~m) | v.
       return `-j MARK --set-xmark ${hex(a.value)}/${hex(a.mask)}`;
+    // CONNMARK with --nfmask/--ctmask copies only the bits under the mask, as Tailscale writes it.
+    case 'restore-mark':
+      return `-j CONNMARK --restore-mark --nfmask ${hex(a.mask)} --ctmask ${hex(a.mask)}`;
+    case 'save-mark':
+      return `-j CONNMARK --save-mark --nfmask ${hex(a.mask)} --ctmask ${hex(a.mask)}`;
   }
+}
+
+/** A connmark copy only acts when its source carries bits under the mask (never copies zeros). */
+function copyGuard(a: Action): string[] {
+  if (a.kind === 'restore-mark') return [`-m connmark ! --mark 0x0/${hex(a.mask)}`];
+  if (a.kind === 'save-mark') return [`-m mark ! --mark 0x0/${hex(a.mask)}`];
+  return [];
 }
 
 /** One model rule in one chain → its canonical `-A` line; the comment (rule id) comes last. */
 export function renderRuleLine(rule: Rule, chain: string): string {
-  return ['-A', chain, ...renderMatch(rule.match), '-m comment --comment', quote(ruleComment(rule.id)), renderTarget(rule.action)].join(' ');
+  return ['-A', chain, ...renderMatch(rule.match), ...copyGuard(rule.action), '-m comment --comment', quote(ruleComment(rule.id)), renderTarget(rule.action)].join(' ');
 }
 
 /** The spec (everything after `-A CHAIN `) of tsfw's tagged jump into `target`. */

@@ -43,7 +43,7 @@ function statement(expr: NftExpr): string {
     const l = left(m.left);
     const isName = l === 'meta iifname' || l === 'meta oifname';
     const lhs = isName ? l.slice(5) : l;
-    const rhs = isName ? JSON.stringify(m.right) : l.startsWith('meta mark') ? hex(m.right as number) : value(m.right);
+    const rhs = isName ? JSON.stringify(m.right) : l.startsWith('meta mark') || l.startsWith('ct mark') ? hex(m.right as number) : value(m.right);
     const op = (m.op === '==' && !l.includes('&')) || m.op === 'in' ? '' : m.op === '!' ? '! ' : `${m.op} `;
     return `${lhs} ${op}${rhs}`;
   }
@@ -51,8 +51,9 @@ function statement(expr: NftExpr): string {
   if ('jump' in expr) return `jump ${(expr.jump as { target: string }).target}`;
   if ('mangle' in expr && 'tcp option' in (expr.mangle as { key: NftExpr }).key) return 'tcp option maxseg size set rt mtu';
   if ('mangle' in expr) {
-    const v = (expr.mangle as { value: { '|': [NftExpr, number] } }).value['|'];
-    return `meta mark set ${left(v[0])} | ${hex(v[1])}`;
+    const { key, value: v } = expr.mangle as { key: NftExpr; value: Record<'|' | '&', [NftExpr, number]> };
+    const op = '|' in v ? '|' : '&';
+    return `${left(key)} set ${left(v[op][0])} ${op} ${hex(v[op][1])}`;
   }
   const [verdict] = Object.keys(expr);
   return verdict ?? '';

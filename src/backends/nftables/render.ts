@@ -1,11 +1,12 @@
 import { divertChainName, ruleComment } from '../../ownership.js';
-import type { Chain, ChainKind, Family, Hook, Match, PrefixMatch, Rule, Ruleset } from '../../model/types.js';
+import type { Action, Chain, ChainKind, Family, Hook, Match, PrefixMatch, Rule, Ruleset } from '../../model/types.js';
 import type { NftBaseSpec, NftCommand, NftExpr, NftRuleSpec } from './json.js';
 
 /** nftables settings the renderer needs (from config.nftables). */
 export interface NftOptions {
   readonly table: string;
-  readonly priorities: Readonly<Record<Hook, number>>;
+  /** Base-chain priority per hook for filter and nat chains; mangle chains (and prerouting) use mangle's. */
+  readonly priorities: Readonly<Record<Exclude<Hook, 'prerouting'>, number>>;
 }
 
 export const NFT_FAMILY = 'inet';
@@ -58,14 +59,14 @@ function renderMatch(m: Match, families: readonly Family[]): NftExpr[] {
   if (m.mark) out.push(match('==', markLeft(m.mark.mask), m.mark.value));
   if (m.tcpFlags === 'syn') out.push(match('==', { '&': [{ payload: { protocol: 'tcp', field: 'flags' } }, ['syn', 'rst']] }, 'syn'));
   if (m.ctState) {
+    // nft lists a ct state match as `in`, for one state as for several.
     const states = m.ctState.states.length === 1 ? m.ctState.states[0] : [...m.ctState.states];
-    out.push(match(m.ctState.negate ? '!' : Array.isArray(states) ? 'in' : '==', { ct: { key: 'state' } }, states));
+    out.push(match(m.ctState.negate ? '!' : 'in', { ct: { key: 'state' } }, states));
   }
   return out;
 }
 
-function renderAction(rule: Rule): NftExpr {
-  const a = rule.action;
+function renderAction(a: Exclude<Action, { kind: 'restore-mark' | 'save-mark' }>): NftExpr {
   switch (a.kind) {
     case 'accept':
     case 'drop':
@@ -83,15 +84,62 @@ function renderAction(rule: Rule): NftExpr {
   }
 }
 
-/** One model rule → one nft rule (an inet table holds both families). */
-export function renderRule(rule: Rule, chain: string, opts: NftOptions): NftRuleSpec {
-  return {
-    family: NFT_FAMILY,
-    table: opts.table,
-    chain,
-    expr: [...renderMatch(rule.match, rule.families), { counter: { packets: 0, bytes: 0 } }, renderAction(rule)],
-    comment: ruleComment(rule.id),
-  };
+/** `key & mask` (the whole key when the mask is all ones). */
+function masked(key: NftExpr, mask: number): NftExpr {
+  return mask === U32 ? key : { '&': [key, mask] };
+}
+
+/** `key set key <op> value`: nft 1.0.6 only combines a register with constants. */
+function setWith(key: NftExpr, op: '&' | '|', value: number): NftExpr {
+  return { mangle: { key, value: { [op]: [key, value] } } };
+}
+
+/** The single bits of a mask, low to high. */
+function maskBits(mask: number): number[] {
+  const bits: number[] = [];
+  for (let bit = 0; bit < 32; bit++) if ((mask >>> bit) & 1) bits.push((1 << bit) >>> 0);
+  return bits;
+}
+
+/** One nft rule of a model rule: its id (the model id, or `<id>/<suffix>` for the parts of a copy). */
+interface RenderedRule {
+  readonly id: string;
+  readonly spec: NftRuleSpec;
+}
+
+/**
+ * A connmark copy, from `from` into `to` under `mask`, keeping every bit of `to` outside it. nft
+ * 1.0.6 cannot OR one register into another (`meta mark set meta mark & ~m | ct mark & m` is
+ * refused), so the copy is spelled with constants: one rule clears `to`'s bits under the mask when
+ * `from` carries any, then one rule per mask bit sets it where `from` has it.
+ */
+function renderCopy(rule: Rule, chain: string, opts: NftOptions, from: NftExpr, to: NftExpr, mask: number): RenderedRule[] {
+  const base = renderMatch(rule.match, rule.families);
+  const spec = (id: string, expr: NftExpr[]): RenderedRule => ({
+    id,
+    spec: { family: NFT_FAMILY, table: opts.table, chain, expr: [...base, ...expr], comment: ruleComment(id) },
+  });
+  const clear = spec(rule.id, [match('!=', masked(from, mask), 0), { counter: { packets: 0, bytes: 0 } }, setWith(to, '&', (~mask) >>> 0)]);
+  const bits = maskBits(mask).map((bit) => spec(`${rule.id}/0x${bit.toString(16)}`, [match('==', masked(from, bit), bit), setWith(to, '|', bit)]));
+  return [clear, ...bits];
+}
+
+/** One model rule → its nft rules (one, except connmark copies; an inet table holds both families). */
+export function renderRule(rule: Rule, chain: string, opts: NftOptions): RenderedRule[] {
+  const ctMark = { ct: { key: 'mark' } };
+  const metaMark = { meta: { key: 'mark' } };
+  if (rule.action.kind === 'restore-mark') return renderCopy(rule, chain, opts, ctMark, metaMark, rule.action.mask);
+  if (rule.action.kind === 'save-mark') return renderCopy(rule, chain, opts, metaMark, ctMark, rule.action.mask);
+  return [{
+    id: rule.id,
+    spec: {
+      family: NFT_FAMILY,
+      table: opts.table,
+      chain,
+      expr: [...renderMatch(rule.match, rule.families), { counter: { packets: 0, bytes: 0 } }, renderAction(rule.action)],
+      comment: ruleComment(rule.id),
+    },
+  }];
 }
 
 /** The divert base chains of mode `on`: one per (kind, hook), jumping to its chains in order. */
@@ -106,7 +154,7 @@ function divertChains(chains: readonly Chain[], opts: NftOptions): DesiredNftCha
   return [...byHook].map(([name, { kind, hook, targets }]) => ({
     name,
     // A mangle chain is nft's `type filter` at mangle priority (-150), before conntrack-based filtering.
-    base: kind === 'mangle' ? { type: 'filter', hook, prio: MANGLE_PRIORITY, policy: 'accept' } : { type: kind, hook, prio: opts.priorities[hook], policy: 'accept' },
+    base: kind === 'mangle' || hook === 'prerouting' ? { type: 'filter', hook, prio: MANGLE_PRIORITY, policy: 'accept' } : { type: kind, hook, prio: opts.priorities[hook], policy: 'accept' },
     rules: targets.map((target) => ({
       family: NFT_FAMILY,
       table: opts.table,
@@ -121,11 +169,10 @@ function divertChains(chains: readonly Chain[], opts: NftOptions): DesiredNftCha
 /** Every chain tsfw wants in its table for this ruleset (none in mode off). */
 export function desiredNftChains(desired: Ruleset, opts: NftOptions): DesiredNftChain[] {
   if (desired.mode === 'off') return [];
-  const regular = desired.chains.map((chain) => ({
-    name: chain.name,
-    rules: chain.rules.map((rule) => renderRule(rule, chain.name, opts)),
-    ruleIds: chain.rules.map((rule) => rule.id),
-  }));
+  const regular = desired.chains.map((chain) => {
+    const rendered = chain.rules.flatMap((rule) => renderRule(rule, chain.name, opts));
+    return { name: chain.name, rules: rendered.map((r) => r.spec), ruleIds: rendered.map((r) => r.id) };
+  });
   return desired.mode === 'on' ? [...regular, ...divertChains(desired.chains, opts)] : regular;
 }
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
+import { runDirFrom } from '../../reconcile/lock.js';
+import { sysctlStep } from '../../sysctl/host.js';
 import { createContext, resolveBackend } from '../context.js';
 import { convergeOnce } from '../converge-once.js';
 import { lockForWrite } from '../lock.js';
@@ -69,13 +71,15 @@ Examples:
       await lockForWrite();
       if (opts.allBackends) {
         const report = await cleanupAllBackends(ctx.config, ctx.runner);
+        // Kernel settings tsfw changed go back too (they belong to no one backend).
+        sysctlStep(runDirFrom(process.env), ctx.log)(rulesetFor(ctx.config, 'off'), false);
         if (opts.json) printJson(report);
         else printCleanupReport(report);
         if (report.failed.length > 0) throw new Error(`cleanup failed for ${report.failed.join('; ')}`);
         return;
       }
       const { backend, choice } = await resolveBackend(ctx);
-      const result = await converge(backend, rulesetFor(ctx.config, 'off'));
+      const result = await converge(backend, rulesetFor(ctx.config, 'off'), { sysctls: sysctlStep(runDirFrom(process.env), ctx.log) });
       if (opts.json) printJson(resultJson(result, choice));
       else printResult(result, 'cleanup');
     });

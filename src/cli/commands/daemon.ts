@@ -5,6 +5,7 @@ import { createExecaRunner } from '../../exec/runner.js';
 import { ensureTrustedDir } from '../../fsx/safe-dir.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
+import { sysctlStep } from '../../sysctl/host.js';
 import { installSignalGate } from '../../reconcile/signals.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
@@ -45,6 +46,7 @@ Examples:
         env: process.env,
         followLogLevel: !opts.verbose,
         signals,
+        sysctls: sysctlStep(runDir, log.child({ component: 'sysctl' })),
       });
       await daemon.done;
       // Exit now rather than let the event loop drain: while Node tears a drained loop down it

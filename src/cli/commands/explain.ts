@@ -23,6 +23,7 @@ interface ExplainOptions extends CommonOptions {
   readonly hook?: Hook;
   readonly ctState?: CtState;
   readonly mark?: number;
+  readonly ctMark?: number;
   readonly json?: boolean;
 }
 
@@ -71,6 +72,7 @@ export function registerExplain(program: Command): void {
     .addOption(new Option('--hook <hook>', 'netfilter hook (default: forward with --iif and --oif, output with only --oif, else input)').choices(HOOKS))
     .addOption(new Option('--ct-state <state>', 'conntrack state (default new)').choices(['new', 'established', 'related', 'invalid', 'untracked']))
     .option('--mark <mark>', 'packet mark on entry (decimal or 0x hex)', intArg(0xffff_ffff))
+    .option('--ct-mark <mark>', "the connection's mark (conntrack; connmark restore reads it)", intArg(0xffff_ffff))
     .addOption(modeOption())
     .addOption(configOption())
     .addOption(jsonOption())
@@ -86,7 +88,7 @@ Examples:
       try {
         result = tracePacket(ruleset, hook, {
           src: opts.src, dst: opts.dst, iif: opts.iif, oif: opts.oif, proto: opts.proto,
-          sport: opts.sport, dport: opts.dport, ctState: opts.ctState, mark: opts.mark,
+          sport: opts.sport, dport: opts.dport, ctState: opts.ctState, mark: opts.mark, ctMark: opts.ctMark,
         });
       } catch (error) {
         if (!(error instanceof TraceInputError)) throw error;

@@ -3,6 +3,7 @@ import { describeFact } from '../../discovery/facts.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import { formatDaemonState } from '../../reconcile/state-format.js';
 import { readState, statePath } from '../../reconcile/state.js';
+import { convergeSysctls, describeSysctls } from '../../sysctl/host.js';
 import { createContext, resolveBackend } from '../context.js';
 import type { CommonOptions } from '../context.js';
 import { desiredFor } from '../desired.js';
@@ -28,7 +29,11 @@ Examples:
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
       const source = ctx.loaded.source;
-      const daemon = readState(statePath(runDirFrom(process.env)));
+      const runDir = runDirFrom(process.env);
+      const daemon = readState(statePath(runDir));
+      // Kernel settings the rules depend on: current value, who set it, and what a pass would change.
+      const pending = convergeSysctls(desired, runDir, { dryRun: true }).changes;
+      const sysctls = describeSysctls(runDir).map((s) => ({ ...s, pending: pending.find((c) => c.key === s.key) ?? null }));
       const report = {
         mode: ctx.config.mode,
         backend: choice.backend,
@@ -37,8 +42,9 @@ Examples:
         config: source.exists ? source.path : null,
         overrides: ctx.loaded.overrides,
         discovered: facts,
-        converged: plan.ops.length === 0,
+        converged: plan.ops.length === 0 && pending.length === 0,
         objects,
+        sysctls,
         drift: plan.drift,
         warnings: [...choice.warnings, ...plan.warnings],
         daemon: daemon ? { ...daemon.state, alive: daemon.alive } : null,
@@ -54,7 +60,8 @@ Examples:
         `config:   ${report.config ?? 'built-in defaults'}`,
         `addresses: ${describeFact(facts.addresses)}`,
         `ports:    ${describeFact(facts.ports)}`,
-        `state:    ${report.converged ? 'converged' : `DRIFTED (${plan.drift.length} difference(s); run tsfw reconcile)`}`,
+        ...sysctls.map((s) => `sysctl:   ${s.key} = ${s.value ?? '(absent)'}${s.setByTsfw ? ` (set by tsfw for connmark; was ${s.was})` : ''}${s.pending ? `, should be ${s.pending.to}: ${s.pending.reason}` : ''}`),
+        `state:    ${report.converged ? 'converged' : `DRIFTED (${plan.drift.length + pending.length} difference(s); run tsfw reconcile)`}`,
         ...(daemon ? formatDaemonState(daemon.state, daemon.alive) : []),
         '',
         ...objects.map((o) => {

@@ -2,6 +2,7 @@ import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import type { CheckInput } from './context.js';
 import { hostInterfaces } from './probes.js';
+import { restoresMarks } from '../../sysctl/plan.js';
 
 /** The sysctl keys doctor reads (relative to /proc/sys/net) for this config. */
 export function sysctlKeys(interfaces: readonly string[]): string[] {
@@ -9,6 +10,7 @@ export function sysctlKeys(interfaces: readonly string[]): string[] {
     'ipv4/ip_forward',
     'ipv6/conf/all/forwarding',
     'ipv4/conf/all/rp_filter',
+    'ipv4/conf/all/src_valid_mark',
     ...interfaces.map((i) => `ipv4/conf/${i}/rp_filter`),
   ];
 }
@@ -64,4 +66,36 @@ export function checkRpFilter(input: CheckInput): Check {
     message: `strict rp_filter on ${strict.join(', ')}: asymmetric subnet-route and exit-node traffic is dropped before tsfw's rules see it`,
     fix: `sysctl -w ${fix.join(' ')}`,
   };
+}
+
+/**
+ * Under strict rp_filter, replies to tailscaled's own marked sockets (bypass mark 0x80000,
+ * routed by Tailscale's rule 5210 ahead of table 52) pass only with the connmark restore and
+ * src_valid_mark = 1, which tsfw sets itself while connmark is in effect.
+ */
+export function checkConnmark(input: CheckInput): Check {
+  const id = 'connmark';
+  if (!input.config.families.includes('ip')) return { id, status: 'ok', message: 'IPv4 not managed: no reverse-path check to satisfy', fix: null };
+  const all = Number(input.facts.sysctl['ipv4/conf/all/rp_filter'] ?? 0);
+  // Loose mode (2) accepts any route back, and table 52's default route is one: only strict (1) drops.
+  const strict = rpFilterInterfaces(input).filter((i) => Math.max(all, Number(input.facts.sysctl[`ipv4/conf/${i}/rp_filter`] ?? 0)) === 1);
+  if (strict.length === 0) return { id, status: 'ok', message: 'rp_filter is not strict: replies to tailscaled\'s marked sockets need no connmark', fix: null };
+  const where = strict.join(', ');
+  if (!restoresMarks(input.ruleset)) {
+    return {
+      id,
+      status: 'warn',
+      message: `strict rp_filter on ${where} and connmark is not in effect (connmark: ${String(input.config.connmark)}, mode ${input.ruleset.mode}): replies to tailscaled's marked sockets are dropped as martians while Tailscale's policy routing (table 52) is active`,
+      fix: 'set `connmark: auto` with mode on (or `connmark: on`), then: tsfw apply',
+    };
+  }
+  if (input.facts.sysctl['ipv4/conf/all/src_valid_mark']?.trim() !== '1') {
+    return {
+      id,
+      status: 'warn',
+      message: `strict rp_filter on ${where} and net.ipv4.conf.all.src_valid_mark is not 1: the restored mark is not used by the reverse-path check until tsfw's next pass sets it`,
+      fix: 'tsfw reconcile',
+    };
+  }
+  return { id, status: 'ok', message: `strict rp_filter on ${where}; connmark restores tailscaled's marks and src_valid_mark = 1, so its replies pass`, fix: null };
 }
