@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createBackend } from '../../backends/select.js';
-import { createExecaRunner } from '../../exec/runner.js';
+import { createProcessRunner } from '../../exec/runner.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
 import { desiredFor } from '../desired.js';
@@ -25,7 +25,7 @@ Examples:
       // auto needs host detection; rendering never changes the host, so it shows nftables. `auto`
       // addresses and ports are discovered (read-only) so the output is what apply would write.
       const name = ctx.config.backend === 'auto' ? 'nftables' : ctx.config.backend;
-      const backend = createBackend(name, ctx.config, createExecaRunner());
+      const backend = createBackend(name, ctx.config, createProcessRunner());
       process.stdout.write(backend.render((await desiredFor(ctx)).ruleset, opts.json ? 'json' : 'text'));
     });
 }
