@@ -7,6 +7,7 @@ import type { ConvergeResult } from '../reconcile/converge.js';
 import { backendSpec, buildBackend, familiesPresent } from './factory.js';
 import type { BackendSpec } from './factory.js';
 import type { Backend, DriftItem, PlannedAction, ProcessWrite } from './types.js';
+import { actionsOf } from './transaction.js';
 
 /**
  * Removing tsfw's objects from backends other than the active one: `cleanup --all-backends`, and
@@ -73,9 +74,9 @@ async function cleanBackend(backend: Backend, name: ConcreteBackend, runner: Com
     const state = await backend.observe();
     if (isUnavailable(state)) return { ...empty, status: 'skipped', note: `${name}: binaries not installed` };
     const plan = backend.plan(desiredRuleset('off', FAMILIES, []), state);
-    if (plan.actions.length > 0 && !opts.dryRun) await backend.apply(plan);
-    const writes = plan.actions.length > 0 ? backend.writes(plan) : [];
-    return { backend: name, status: plan.actions.length > 0 ? 'removed' : 'clean', actions: plan.actions, writes, drift: plan.drift, warnings: plan.warnings };
+    if (plan.ops.length > 0 && !opts.dryRun) await backend.apply(plan);
+    const writes = backend.writes(plan);
+    return { backend: name, status: plan.ops.length > 0 ? 'removed' : 'clean', actions: actionsOf(plan.ops), writes, drift: plan.drift, warnings: plan.warnings };
   } catch (error) {
     if (error instanceof ExecError && error.kind === 'not-found') return { ...empty, status: 'skipped', note: `${name}: ${error.stderr || 'not installed'}` };
     return { ...empty, status: 'failed', note: `${name}: ${error instanceof Error ? error.message : String(error)}` };

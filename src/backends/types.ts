@@ -1,5 +1,6 @@
 import type { ConcreteBackend } from '../config/schema.js';
 import type { Family, Ruleset } from '../model/types.js';
+import type { Op, Piece } from './transaction.js';
 
 /**
  * The contract every backend (nftables, iptables-nft, iptables-legacy, the in-memory fake)
@@ -9,7 +10,7 @@ import type { Family, Ruleset } from '../model/types.js';
 /** One thing a plan does, precise enough for logs, `--json` and Ansible diffs. */
 export interface PlannedAction {
   readonly op: 'create-table' | 'delete-table' | 'create-chain' | 'delete-chain' | 'replace-chain' | 'fill-chain'
-    | 'flush-chain' | 'add-jump' | 'move-jump' | 'delete-jump';
+    | 'flush-chain' | 'add-jump' | 'move-jump' | 'reinsert-jump' | 'delete-jump';
   readonly family: Family | 'inet';
   readonly table: string;
   readonly chain?: string;
@@ -28,13 +29,17 @@ export interface DriftItem {
   readonly detail: string;
 }
 
-/** A plan: pure data, `payload` is what the backend writes (nft JSON, restore scripts). */
-export interface Plan<Payload = unknown> {
-  readonly actions: readonly PlannedAction[];
+/**
+ * A plan: pure data. `ops` is its transaction, the one ordered list that the actions
+ * (`actionsOf`) and the writes (`Backend.writes`) are both read from; no ops when converged.
+ */
+export interface Plan<P extends Piece = Piece> {
+  readonly ops: readonly Op<P>[];
   readonly drift: readonly DriftItem[];
   /** Things the admin should know that tsfw deliberately does not fix. */
   readonly warnings: readonly string[];
-  readonly payload: Payload;
+  /** Families that could not be read (iptables): apply writes the others, then reports these. */
+  readonly failures?: readonly { readonly family: Family; readonly error: Error }[];
 }
 
 /**
@@ -61,16 +66,16 @@ export interface ObjectStatus {
   readonly bytes?: number;
 }
 
-export interface Backend<State = unknown, Payload = unknown> {
+export interface Backend<State = unknown, P extends Piece = Piece> {
   readonly name: ConcreteBackend | 'fake';
   /** Reads everything tsfw could own (and only that, where the tool allows). */
   observe(): Promise<State>;
-  /** Desired vs observed → the smallest set of writes; empty actions when converged. Pure. */
-  plan(desired: Ruleset, state: State): Plan<Payload>;
-  /** The exact process calls `apply` makes for this plan, in order; none when converged. Pure. */
-  writes(plan: Plan<Payload>): readonly ProcessWrite[];
+  /** Desired vs observed → the smallest transaction; no ops when converged. Pure. */
+  plan(desired: Ruleset, state: State): Plan<P>;
+  /** The exact process calls `apply` makes for this plan, read from its ops; none when converged. Pure. */
+  writes(plan: Plan<P>): readonly ProcessWrite[];
   /** Writes a plan by running `writes(plan)`: one kernel transaction per table. */
-  apply(plan: Plan<Payload>): Promise<void>;
+  apply(plan: Plan<P>): Promise<void>;
   /** Owned objects and their counters, for `status`. Pure. */
   inspect(desired: Ruleset, state: State): ObjectStatus[];
   /** The exact ruleset text (or JSON) this backend would write for `desired`. Pure. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePrefix } from '../model/net.js';
 import { FAMILIES, MODES } from '../model/types.js';
-import { isValidCron } from '../reconcile/cron.js';
+import { isValidCron } from './cron.js';
 import { parseLoopbackListen } from './listen.js';
 
 /**

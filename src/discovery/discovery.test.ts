@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../backends/iptables/parse.js';
-import { planIptables } from '../backends/iptables/plan.js';
+import { iptScripts, planIptables } from '../backends/iptables/plan.js';
 import { desiredIptTables } from '../backends/iptables/render.js';
 import { parseConfigText } from '../config/parse.js';
 import { ConfigError } from '../config/errors.js';
@@ -157,7 +157,7 @@ describe('a changed port is one transaction', () => {
     const lines = desiredIptTables(at(45678)).find((t) => t.table === 'filter')!.chains.flatMap((ch) => ch.rules.map((r) => r.line));
     const save = `*filter\n:INPUT ACCEPT [0:0]\n:ts-input - [0:0]\n:ts-forward - [0:0]\n-A INPUT -m comment --comment "tsfw:jump" -j ts-input\n-A FORWARD -m comment --comment "tsfw:jump" -j ts-forward\n${lines.join('\n')}\nCOMMIT\n`;
     const plan = planIptables(at(45999), { families: [{ family: 'ip', tables: parseIptablesSave(save) }] }, { jumpPosition: 'first' });
-    const filter = plan.payload.scripts.filter((s) => s.table === 'filter');
+    const filter = iptScripts(plan.ops).filter((s) => s.table === 'filter');
     expect(filter).toHaveLength(1);
     expect(filter[0]!.script).toContain(':ts-input - [0:0]');
     expect(filter[0]!.script).toContain('--dport 45999');

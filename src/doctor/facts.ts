@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { chooseBackend, createBackend } from '../backends/select.js';
-import type { Config } from '../config/schema.js';
+import type { Config, ConcreteBackend } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Ruleset } from '../model/types.js';
@@ -72,16 +72,38 @@ async function legacyDump(runner: CommandRunner, files: FileReader): Promise<Leg
   }
 }
 
-/** `nft -c -j -f -` of exactly what apply would write now (nothing is changed). */
-async function checkOnly(config: Config, runner: CommandRunner, ruleset: Ruleset): Promise<DoctorFacts['checkTransaction']> {
+/** iptables-nft-save of both families: tsfw's comment tags, which `nft -j list` does not show. */
+async function xtablesSaves(runner: CommandRunner): Promise<LegacyDump[]> {
+  const dumps: LegacyDump[] = [];
+  for (const family of ['ip', 'ip6'] as const) {
+    try {
+      const r = await runner.run(family === 'ip' ? 'iptables-nft-save' : 'ip6tables-nft-save', [], { timeoutMs: 10_000 });
+      dumps.push({ family, tables: parseIptablesSave(r.stdout) });
+    } catch {
+      // Not installed, or a table it cannot parse: ownership then rests on the nft listing alone.
+    }
+  }
+  return dumps;
+}
+
+/**
+ * A check-only run of exactly what apply would write now (nothing is changed): `nft -c` of the
+ * JSON document, or `iptables-restore --test` of each restore input.
+ */
+async function checkOnly(config: Config, runner: CommandRunner, ruleset: Ruleset, name: ConcreteBackend): Promise<DoctorFacts['checkTransaction']> {
   try {
-    const backend = createBackend('nftables', config, runner);
+    const backend = createBackend(name, config, runner);
     const plan = backend.plan(ruleset, await backend.observe());
-    if (plan.actions.length === 0) return { ok: true, detail: 'tsfw\'s table is already converged: nothing to write' };
-    const document = JSON.stringify({ nftables: plan.payload });
-    const r = await runner.run('nft', ['-c', '-j', '-f', '-'], { input: document, allowFailure: true, timeoutMs: 10_000 });
-    if (r.exitCode === 0) return { ok: true, detail: `a check-only transaction of the ${plan.actions.length} pending change(s) succeeds (nft -c)` };
-    return { ok: false, detail: r.stderr.split('\n').find((l) => l.trim()) ?? `nft -c exited ${r.exitCode}` };
+    if (plan.ops.length === 0) return { ok: true, detail: `tsfw's objects in ${name} are already converged: nothing to write` };
+    const calls = backend.writes(plan).map((w) => (name === 'nftables'
+      ? { ...w, args: ['-c', ...w.args] }
+      : { ...w, args: [...w.args, '--test'] }));
+    for (const call of calls) {
+      const r = await runner.run(call.file, call.args, { input: call.input, allowFailure: true, timeoutMs: 10_000 });
+      if (r.exitCode !== 0) return { ok: false, detail: r.stderr.split('\n').find((l) => l.trim()) ?? `${call.file} exited ${r.exitCode}` };
+    }
+    const how = name === 'nftables' ? 'nft -c' : `${calls.map((c) => c.file).join(', ')} --test`;
+    return { ok: true, detail: `a check-only transaction of the ${plan.ops.length} pending change(s) succeeds (${how})` };
   } catch (error) {
     return { ok: false, detail: reason(error) };
   }
@@ -91,7 +113,7 @@ async function checkOnly(config: Config, runner: CommandRunner, ruleset: Ruleset
 export async function gatherFacts(config: Config, ruleset: Ruleset, runner: CommandRunner, files: FileReader = procReader): Promise<DoctorFacts> {
   const binaries = ['nft', 'iptables', 'iptables-nft', 'iptables-legacy', 'ip6tables-nft', 'ip6tables-legacy',
     'iptables-nft-restore', 'ip6tables-nft-restore', 'iptables-legacy-restore', 'ip6tables-legacy-restore'];
-  const [tools, choice, nftRuleset, addr, routes, legacy, firewalld, ufw] = await Promise.all([
+  const [tools, choice, nftRuleset, addr, routes, legacy, firewalld, ufw, saves] = await Promise.all([
     Promise.all(binaries.map((b) => probeTool(runner, b))),
     chooseBackend(config, runner).catch(() => ({ backend: 'nftables' as const })),
     json(runner, 'nft', ['-j', 'list', 'ruleset'], parseNftRuleset),
@@ -100,8 +122,10 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
     legacyDump(runner, files),
     cliState(runner, 'firewall-cmd', ['--state']),
     cliState(runner, 'ufw', ['status']),
+    xtablesSaves(runner),
   ]);
-  const nftUsable = tools.find((t) => t.binary === 'nft')?.available ?? false;
+  const usable = (binary: string) => tools.find((t) => t.binary === binary)?.available ?? false;
+  const checkable = choice.backend === 'nftables' ? usable('nft') : usable(choice.backend === 'iptables-nft' ? 'iptables-nft' : 'iptables-legacy');
   const links = isUnreadable(addr) ? addr : addr.links;
   const wan = isUnreadable(routes) ? undefined : routes.find((r) => r.dst === 'default')?.dev;
   const ifaces = [config.interface, ...(wan ? [wan] : [])].filter((i) => !isUnreadable(links) && links.includes(i));
@@ -114,9 +138,10 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
     configuredBackend: config.backend,
     backend: choice.backend,
     tools,
-    ...(choice.backend === 'nftables' && nftUsable ? { checkTransaction: await checkOnly(config, runner, ruleset) } : {}),
+    ...(checkable ? { checkTransaction: await checkOnly(config, runner, ruleset, choice.backend) } : {}),
     ruleset: nftRuleset,
     ...(legacy ? { legacy } : {}),
+    ...(saves.length > 0 ? { xtablesSaves: saves } : {}),
     clis,
     addresses: isUnreadable(addr) ? addr : addr.addresses,
     links,

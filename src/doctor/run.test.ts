@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../config/parse.js';
-import { rulesetFor } from '../profiles/load.js';
 import { parseNftRuleset } from './parse-ruleset.js';
-import { doctorExitCode, runChecks } from './run.js';
+import { healthyFacts, runDoctor } from '../../test/helpers/doctor-facts.js';
+import { doctorExitCode } from './run.js';
 import type { DoctorFacts } from './types.js';
 
-/** A healthy router's facts; each test changes one thing. */
-function facts(over: Partial<DoctorFacts> = {}): DoctorFacts {
-  return {
-    configuredBackend: 'auto',
-    backend: 'nftables',
-    tools: [{ binary: 'nft', available: true, output: 'nftables v1.0.6 (Lester Gooch #5)' }],
-    checkTransaction: { ok: true, detail: 'ok' },
-    ruleset: { tables: [] },
-    clis: {},
-    addresses: [{ ifname: 'tailscale0', family: 'inet', local: '100.100.0.1', prefixlen: 24 }, { ifname: 'wan0', family: 'inet', local: '198.51.100.1', prefixlen: 24 }],
-    links: ['lo', 'tailscale0', 'lan0', 'wan0'],
-    routes: [{ dst: 'default', gateway: '198.51.100.254', dev: 'wan0' }],
-    sysctl: { 'ipv4/ip_forward': '1\n', 'ipv6/conf/all/forwarding': '1\n', 'ipv4/conf/all/rp_filter': '0\n', 'ipv4/conf/wan0/rp_filter': '2\n' },
-    ...over,
-  };
-}
-
 function doctor(over: Partial<DoctorFacts> = {}, yaml = '') {
-  const config = parseConfigText(yaml, 'test').config;
-  const checks = runChecks({ facts: facts(over), config, ruleset: rulesetFor(config) });
-  return { checks, byId: new Map(checks.map((c) => [c.id, c])) };
+  return runDoctor(healthyFacts(over), yaml);
 }
 
 /** nft -j list ruleset text for some tables (rules are nft JSON expressions). */

@@ -44,6 +44,8 @@ export interface DoctorFacts {
   readonly ruleset: NftRuleset | Unreadable;
   /** iptables-legacy-save, when legacy tables exist (they are invisible to nft). */
   readonly legacy?: LegacyDump;
+  /** iptables-nft-save per family: the comment text (tsfw's tags) that the nft listing does not show. */
+  readonly xtablesSaves?: readonly LegacyDump[];
   /** Cheap CLI probes: firewall-cmd --state, ufw status (first line), when installed. */
   readonly clis: Readonly<Record<string, string>>;
   readonly addresses: readonly HostAddress[] | Unreadable;
@@ -59,7 +61,7 @@ export function isUnreadable(value: unknown): value is Unreadable {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && 'error' in value;
 }
 
-/** An iptables-legacy-save dump of one family, parsed by the backend's own parser. */
+/** An iptables-save dump (legacy, or nft for the tags) of one family, parsed by the backend's own parser. */
 export interface LegacyDump {
   readonly family: 'ip' | 'ip6';
   readonly tables: readonly IptTableDump[];

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Backend, DriftItem, ObjectStatus } from '../backends/types.js';
+import type { Piece } from '../backends/transaction.js';
 import type { Ruleset } from '../model/types.js';
 
 /**
@@ -91,6 +92,6 @@ export function createMetrics(): TsfwMetrics {
 }
 
 /** Reads the kernel's counters for tsfw's rules through the backend and records them. */
-export async function observeRuleCounters<S, P>(metrics: TsfwMetrics, backend: Backend<S, P>, desired: Ruleset): Promise<void> {
+export async function observeRuleCounters<S, P extends Piece>(metrics: TsfwMetrics, backend: Backend<S, P>, desired: Ruleset): Promise<void> {
   metrics.recordObjects(backend.inspect(desired, await backend.observe()));
 }

@@ -1,4 +1,6 @@
 import type { Backend, DriftItem, Plan, PlannedAction, ProcessWrite } from '../backends/types.js';
+import type { Piece } from '../backends/transaction.js';
+import { actionsOf } from '../backends/transaction.js';
 import type { Mode, Ruleset } from '../model/types.js';
 
 /** The outcome of one convergence pass: the shape of `--json` output. */
@@ -43,7 +45,7 @@ export interface ConvergeOptions<S = unknown> {
  * desired → observe → plan → one transaction → observe again. Writes nothing when nothing
  * differs; a dry run stops after planning.
  */
-export async function converge<S, P>(
+export async function converge<S, P extends Piece>(
   backend: Backend<S, P>,
   desired: Ruleset,
   options: ConvergeOptions<S> = {},
@@ -52,14 +54,14 @@ export async function converge<S, P>(
   const started = now();
   const observed = await backend.observe();
   const plan = backend.plan(desired, observed);
-  const changed = plan.actions.length > 0;
+  const changed = plan.ops.length > 0;
   const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);
   if (changed && !options.dryRun && !held) {
     await backend.apply(plan);
     const again = await backend.observe();
     options.onObserved?.(again);
     const after = backend.plan(desired, again);
-    if (after.actions.length > 0) throw new ConvergenceError(after.drift);
+    if (after.ops.length > 0) throw new ConvergenceError(after.drift);
   } else {
     options.onObserved?.(observed);
   }
@@ -68,7 +70,7 @@ export async function converge<S, P>(
     dryRun: options.dryRun ?? false,
     mode: desired.mode,
     backend: backend.name,
-    actions: plan.actions,
+    actions: actionsOf(plan.ops),
     writes: changed ? backend.writes(plan) : [],
     drift: plan.drift,
     warnings: plan.warnings,

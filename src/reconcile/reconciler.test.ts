@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Piece } from '../backends/transaction.js';
 import type { Backend, Plan } from '../backends/types.js';
 import type { Ruleset } from '../model/types.js';
 import { TokenBucket } from './bucket.js';
@@ -13,30 +14,31 @@ import type { PassOutcome, ReconcilerDeps } from './reconciler.js';
 /** A one-value "kernel": the backend writes the desired mode into it; tampering changes it. */
 function world() {
   const kernel = { value: 'absent', writes: 0, observes: 0, observeDelayMs: 0 };
-  const backend: Backend<string, string> = {
+  /** Each op carries the mode it writes as its one piece. */
+  type ModePiece = Piece<'mode', string>;
+  const backend: Backend<string, ModePiece> = {
     name: 'fake',
     async observe() {
       if (kernel.observeDelayMs) await new Promise((r) => setTimeout(r, kernel.observeDelayMs));
       kernel.observes += 1;
       return kernel.value;
     },
-    plan(desired: Ruleset, state: string): Plan<string> {
-      if (state === desired.mode) return { actions: [], drift: [], warnings: [], payload: desired.mode };
+    plan(desired: Ruleset, state: string): Plan<ModePiece> {
+      if (state === desired.mode) return { ops: [], drift: [], warnings: [] };
       return {
-        actions: [{ op: 'fill-chain', family: 'inet', table: 'tsfw', chain: 'ts-input', reason: 'differs' }],
+        ops: [{ op: 'fill-chain', family: 'inet', table: 'tsfw', chain: 'ts-input', reason: 'differs', pieces: [{ section: 'mode', body: desired.mode }] }],
         drift: [{ kind: 'changed', family: 'inet', table: 'tsfw', chain: 'ts-input', detail: `ts-input is ${state}` }],
         warnings: [],
-        payload: desired.mode,
       };
     },
     async apply(plan) {
       kernel.writes += 1;
-      kernel.value = plan.payload;
+      kernel.value = plan.ops[0]!.pieces[0]!.body;
     },
     // One rule whose "counter" is the state it was read from, so tests see which reading was used.
     inspect: (d, state) => [{ family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/x', present: state === d.mode }],
     render: () => '',
-    writes: (plan) => [{ file: 'fake', args: [], input: plan.payload }],
+    writes: (plan) => plan.ops.map((op) => ({ file: 'fake', args: [], input: op.pieces[0]!.body })),
   };
   return { kernel, backend: backend as Backend };
 }
@@ -221,10 +223,9 @@ describe('reconciler', () => {
     s.backend.plan = (_d, state) => {
       const gone = String(state).split(',').filter(Boolean);
       return {
-        actions: gone.map((chain) => ({ op: 'fill-chain' as const, family: 'inet', table: 'tsfw', chain, reason: 'missing' })),
+        ops: gone.map((chain) => ({ op: 'fill-chain' as const, family: 'inet', table: 'tsfw', chain, reason: 'missing', pieces: [{ section: 'mode' as const, body: chain }] })),
         drift: gone.map((chain) => ({ kind: 'missing' as const, family: 'inet', table: 'tsfw', chain, detail: `${chain} is missing` })),
         warnings: [],
-        payload: '',
       };
     };
     s.backend.apply = async () => missing.clear();

@@ -51,7 +51,7 @@ describe('nftables converge from messy kernel states', () => {
     const after = await backend.observe();
     expect(after.exists).toBe(true);
     expect(shape(after.chains)).toEqual(shape(desiredNftChains(desired, opts)));
-    expect(backend.plan(desired, after).actions).toEqual([]);
+    expect(backend.plan(desired, after).ops).toEqual([]);
     expect((await converge(backend, desired)).changed).toBe(false);
   };
 
@@ -64,7 +64,7 @@ describe('nftables converge from messy kernel states', () => {
   });
   beforeEach(async () => {
     await converge(backend, desired);
-    expect(backend.plan(desired, await backend.observe()).actions).toEqual([]);
+    expect(backend.plan(desired, await backend.observe()).ops).toEqual([]);
   });
 
   it('from empty → creates the table and every chain, reporting the table missing', async () => {
@@ -136,6 +136,6 @@ describe('nftables converge from messy kernel states', () => {
     await ns.exec('bash', ['-c', 'echo x > /dev/udp/127.0.0.1/41641']);
     const state = await backend.observe();
     expect(state.chains.flatMap((c) => c.rules).some((r) => r.packets > 0)).toBe(true);
-    expect(backend.plan(desired, state).actions).toEqual([]);
+    expect(backend.plan(desired, state).ops).toEqual([]);
   });
 });

@@ -145,7 +145,7 @@ export async function isConverged(ns: Netns, config: Config): Promise<boolean> {
   const noProc = { readdir: () => [], readFile: () => '', readlink: () => '' };
   const facts = await discoverFacts(config, { runner: ns.runner, procFs: noProc });
   const plan = backend.plan(rulesetFor(config, config.mode, facts), await backend.observe());
-  return plan.actions.length === 0;
+  return plan.ops.length === 0;
 }
 
 /** nft's listing of tsfw's table without handles and counters, chains sorted, for exact comparisons. */

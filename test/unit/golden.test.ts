@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { createNftablesBackend } from '../../src/backends/nftables/backend.js';
 import type { CommandRunner } from '../../src/exec/runner.js';
 import type { Family, Mode } from '../../src/model/types.js';
 import { configFrom, EVERYTHING_YAML, rulesetFrom } from '../helpers/configs.js';
+import { compareGolden } from '../helpers/golden.js';
 
 /**
  * Golden renders: what `tsfw render` prints for each profile × mode × families, kept as files so
@@ -13,7 +14,6 @@ import { configFrom, EVERYTHING_YAML, rulesetFrom } from '../helpers/configs.js'
  */
 
 export const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden', 'nftables');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 /** Rendering is pure: a runner that fails proves nothing is executed. */
 const noRunner: CommandRunner = {
@@ -41,14 +41,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
 ];
 
 function compare(file: string, actual: string): void {
-  const path = join(GOLDEN_DIR, file);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  if (!existsSync(path)) throw new Error(`missing golden file ${path}: run UPDATE_GOLDEN=1 npx vitest run test/unit/golden.test.ts`);
-  expect(actual, `${file} differs from the golden file`).toBe(readFileSync(path, 'utf8'));
+  compareGolden(GOLDEN_DIR, file, actual, 'test/unit/golden.test.ts');
 }
 
 describe('golden nftables renders', () => {

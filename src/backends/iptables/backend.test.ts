@@ -110,7 +110,7 @@ describe('iptables backend (fake runner)', () => {
     const b = backend(runner);
     const state = await b.observe();
     expect(state.families.every((f) => f.unavailable)).toBe(true);
-    expect(b.plan(rulesetFor(config, 'off'), state).actions).toEqual([]);
+    expect(b.plan(rulesetFor(config, 'off'), state).ops).toEqual([]);
     await expect(b.apply(b.plan(on, state))).rejects.toMatchObject({ kind: 'not-found' });
   });
 

@@ -5,8 +5,8 @@ import { ruleIdFromComment } from '../../ownership.js';
 import type { Backend, ObjectStatus, Plan, ProcessWrite } from '../types.js';
 import { IncompatibleTableError, parseIptablesSave, taggedJumps } from './parse.js';
 import type { IptTableDump } from './parse.js';
-import { planIptables } from './plan.js';
-import type { IptFamilyState, IptPayload, IptPlanOptions, IptState } from './plan.js';
+import { iptScripts, planIptables } from './plan.js';
+import type { IptFamilyState, IptPiece, IptPlanOptions, IptState } from './plan.js';
 import { desiredIptTables, IPT_TABLES, jumpSpec } from './render.js';
 
 /** Which iptables binaries: `iptables-nft*` (nf_tables kernel API) or `iptables-legacy*` (x_tables). */
@@ -20,7 +20,7 @@ export interface IptBackendOptions extends IptPlanOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export type IptBackend = Backend<IptState, IptPayload> & { readonly name: 'iptables-nft' | 'iptables-legacy' };
+export type IptBackend = Backend<IptState, IptPiece> & { readonly name: 'iptables-nft' | 'iptables-legacy' };
 
 /** Backoff before each retry of a command that found the xtables lock busy. */
 export const BUSY_RETRY_DELAYS_MS = [100, 200, 400, 800] as const;
@@ -81,7 +81,7 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
   }
 
   /** One `*-restore --noflush` per (family, table) script: each an atomic commit of its own. */
-  const writes = (plan: Plan<IptPayload>): ProcessWrite[] => plan.payload.scripts.map((s) => ({
+  const writes = (plan: Plan<IptPiece>): ProcessWrite[] => iptScripts(plan.ops).map((s) => ({
     file: iptBinary(opts.flavour, s.family, 'restore'), args: ['--noflush', '-w', '5'], input: s.script, family: s.family,
   }));
 
@@ -96,14 +96,15 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
     plan(desired, state) {
       const plan = planIptables(desired, state, opts);
       // A family that could not be read fails the pass even when the others need no write.
-      if (plan.payload.scripts.length === 0 && plan.payload.failures.length > 0) {
-        throw familyFailure(plan.payload.failures, state.families.filter((f) => !f.failure).map((f) => f.family));
+      const failures = plan.failures ?? [];
+      if (plan.ops.length === 0 && failures.length > 0) {
+        throw familyFailure(failures, state.families.filter((f) => !f.failure).map((f) => f.family));
       }
       return plan;
     },
     writes,
-    async apply(plan: Plan<IptPayload>) {
-      const failures = [...plan.payload.failures];
+    async apply(plan: Plan<IptPiece>) {
+      const failures = [...(plan.failures ?? [])];
       for (const write of writes(plan)) {
         const family = write.family!;
         if (failures.some((f) => f.family === family)) continue;
@@ -120,7 +121,7 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
     },
     inspect: (desired, state) => inspectIptables(desired, state),
     render(desired: Ruleset, format) {
-      const { scripts } = planIptables(desired, { families: [] }, opts).payload;
+      const scripts = iptScripts(planIptables(desired, { families: [] }, opts).ops);
       if (format === 'json') return `${JSON.stringify({ scripts }, null, 2)}\n`;
       return scripts.map((s) => `# ${iptBinary(opts.flavour, s.family, 'restore')} --noflush\n${s.script}`).join('');
     },

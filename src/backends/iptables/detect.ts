@@ -2,13 +2,17 @@ import { ExecError } from '../../exec/errors.js';
 import type { CommandRunner } from '../../exec/runner.js';
 import { FAMILIES } from '../../model/types.js';
 import type { Family } from '../../model/types.js';
+import { parseNftListing } from '../nftables/listing.js';
 import { iptBinary } from './backend.js';
 import type { IptFlavour } from './backend.js';
+import { classifyXtablesTable } from './xtables-evidence.js';
 
 /**
  * `backend: auto`: which firewall the host already uses, with the evidence for it. Kubernetes'
  * hint chains decide first (kubelet creates them in the flavour it uses), then which iptables
- * flavour holds rules, else nftables. Reads only; the runner and the /proc probe are injected.
+ * flavour holds rules, else nftables. Rules iptables-nft-save shows in a native nft table that
+ * merely has an iptables name (`ip filter` with a chain `INPUT`) are not counted: see
+ * xtables-evidence.ts. Reads only; the runner and the /proc probe are injected.
  */
 
 export interface Detection {
@@ -36,20 +40,48 @@ interface FlavourScan {
   readonly notes: string[];
 }
 
-/** Counts `-A` lines and finds hint chains in mangle; lenient, since it only gathers evidence. */
-export function scanSave(text: string): { rules: number; hints: string[] } {
+/** Counts `-A` lines (in all and per table) and finds hint chains in mangle; lenient, since it only gathers evidence. */
+export function scanSave(text: string): { rules: number; hints: string[]; tables: Record<string, number> } {
   let table = '';
   let rules = 0;
   const hints: string[] = [];
+  const tables: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1).trim();
-    else if (/^(\[\d+:\d+\] )?-A /.test(line)) rules++;
+    else if (/^(\[\d+:\d+\] )?-A /.test(line)) {
+      rules++;
+      tables[table] = (tables[table] ?? 0) + 1;
+    }
     else if (table === 'mangle' && line.startsWith(':')) {
       const name = line.slice(1).split(' ')[0]!;
       if ((KUBE_HINT_CHAINS as readonly string[]).includes(name)) hints.push(name);
     }
   }
-  return { rules, hints };
+  return { rules, hints, tables };
+}
+
+/**
+ * iptables-nft only: the rules of tables that are native nft tables with an iptables name, which
+ * iptables-nft-save printed as its own. Each table with rules is read with `nft -j list table`;
+ * when it cannot be read, its rules keep counting (the save could parse them) and a note says so.
+ */
+async function nativeRules(family: Family, tables: Record<string, number>, runner: CommandRunner): Promise<{ discount: number; notes: string[] }> {
+  let discount = 0;
+  const notes: string[] = [];
+  for (const [table, count] of Object.entries(tables)) {
+    if (count === 0) continue;
+    try {
+      const { stdout } = await runner.run('nft', ['-j', 'list', 'table', family, table]);
+      const listed = parseNftListing(stdout).find((t) => t.family === family && t.name === table);
+      if (!listed) continue;
+      const verdict = classifyXtablesTable(listed);
+      notes.push(verdict.why);
+      if (!verdict.iptablesNft) discount += count;
+    } catch (error) {
+      notes.push(`${family} ${table}: cannot read with nft -j list table (${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}); its ${count} rule(s) count for iptables-nft`);
+    }
+  }
+  return { discount, notes };
 }
 
 async function scanFlavour(flavour: IptFlavour, families: readonly Family[], runner: CommandRunner): Promise<FlavourScan> {
@@ -59,7 +91,9 @@ async function scanFlavour(flavour: IptFlavour, families: readonly Family[], run
     try {
       const { stdout } = await runner.run(save, []);
       const found = scanSave(stdout);
-      scan.rules[family] = found.rules;
+      const native = flavour === 'nft' ? await nativeRules(family, found.tables, runner) : { discount: 0, notes: [] };
+      scan.rules[family] = found.rules - native.discount;
+      scan.notes.push(...native.notes);
       scan.hints.push(...found.hints.map((h) => `${h} (${family})`));
     } catch (error) {
       const why = error instanceof ExecError && error.kind === 'not-found' ? 'not installed' : error instanceof Error ? error.message : String(error);

@@ -10,78 +10,78 @@ import { jumpSpec } from './render.js';
 /** `first`: tsfw's jumps are rules 1..n; `preserve`: each exists once, wherever it is. */
 export type JumpPosition = 'first' | 'preserve';
 
-/** What happens to one jump; drives actions and drift in plan.ts. */
-export type JumpChange =
-  | { readonly kind: 'add'; readonly target: string }
-  | { readonly kind: 'move'; readonly target: string; readonly from: number; readonly to: number }
-  | { readonly kind: 'delete'; readonly rule: IptRule; readonly position: number; readonly why: string };
-
-export interface JumpEdit {
-  /** Tagged rules to delete by spec, in order (each `-D` removes the first rule with that spec). */
-  readonly deletes: readonly IptRule[];
-  /** `-I CHAIN position` lines, positions ascending, counted after the deletes. */
-  readonly inserts: readonly { readonly position: number; readonly target: string }[];
-  readonly changes: readonly JumpChange[];
+/** The `-D` (a tagged rule and its position) and the `-I` position a change takes, if any. */
+interface JumpLines {
+  readonly target: string;
+  readonly remove?: IptRule;
+  readonly removeAt?: number;
+  readonly insertAt?: number;
 }
 
-type Slot = { readonly keep: IptRule } | { readonly insert: string };
+/**
+ * What happens to one jump, with the `-D` and `-I` it takes; plan.ts turns each into one op.
+ * `reinsert`: a jump already in place that is deleted and inserted again, because `-D` by spec
+ * cannot pick among equal copies (or later inserts would land above it).
+ */
+export type JumpChange = JumpLines & (
+  | { readonly kind: 'add' }
+  | { readonly kind: 'move'; readonly from: number; readonly to: number }
+  | { readonly kind: 'reinsert'; readonly to: number }
+  | { readonly kind: 'delete'; readonly position: number; readonly why: string }
+);
 
-const NONE: JumpEdit = { deletes: [], inserts: [], changes: [] };
-
-/** The edit that leaves exactly one canonical tagged jump per target (none when targets is empty). */
-export function planJumps(chain: IptChain | undefined, targets: readonly string[], position: JumpPosition): JumpEdit {
+/**
+ * The changes that leave exactly one canonical tagged jump per target (none when targets is
+ * empty). The script orders their lines itself: `-D` by the position of the rule, `-I` ascending.
+ */
+export function planJumps(chain: IptChain | undefined, targets: readonly string[], position: JumpPosition): JumpChange[] {
   const rules = chain?.rules ?? [];
   const tagged = rules.filter((r) => isOwnedJumpComment(r.comment));
   const canonical = new Map(targets.map((t) => [jumpSpec(t), t]));
   const positionOf = (r: IptRule) => rules.indexOf(r) + 1;
-  const wanted = (r: IptRule) => canonical.has(r.spec);
+  const drop = (rule: IptRule, why: string): JumpChange => ({ kind: 'delete', target: rule.target ?? '?', remove: rule, removeAt: positionOf(rule), position: positionOf(rule), why });
 
   if (position === 'first' || targets.length === 0) {
     const inPlace = tagged.length === targets.length && targets.every((t, i) => rules[i]?.spec === jumpSpec(t) && isOwnedJumpComment(rules[i]?.comment));
-    if (inPlace) return NONE;
-    const changes: JumpChange[] = [];
-    const seen = new Set<string>();
-    for (const rule of tagged) {
-      if (wanted(rule) && !seen.has(rule.spec)) seen.add(rule.spec);
-      else changes.push({ kind: 'delete', rule, position: positionOf(rule), why: wanted(rule) ? 'duplicate' : 'not wanted' });
-    }
-    targets.forEach((target, i) => {
-      const current = tagged.find((r) => r.spec === jumpSpec(target));
-      if (!current) changes.push({ kind: 'add', target });
-      else if (positionOf(current) !== i + 1) changes.push({ kind: 'move', target, from: positionOf(current), to: i + 1 });
-    });
+    if (inPlace) return [];
     // Everything tagged goes and comes back at the top: -D by spec cannot pick among equal copies.
-    return { deletes: tagged, inserts: targets.map((target, i) => ({ position: i + 1, target })), changes };
+    const keptCopy = new Map<string, IptRule>();
+    const extras: JumpChange[] = [];
+    for (const rule of tagged) {
+      const target = canonical.get(rule.spec);
+      if (target !== undefined && !keptCopy.has(target)) keptCopy.set(target, rule);
+      else extras.push(drop(rule, target === undefined ? 'not wanted' : 'duplicate'));
+    }
+    return [...extras, ...targets.map((target, i): JumpChange => {
+      const rule = keptCopy.get(target);
+      const to = i + 1;
+      if (!rule) return { kind: 'add', target, insertAt: to };
+      const from = positionOf(rule);
+      const lines = { target, remove: rule, removeAt: from, insertAt: to };
+      return from === to ? { kind: 'reinsert', ...lines, to } : { kind: 'move', ...lines, from, to };
+    })];
   }
 
   // preserve: keep a single canonical copy where it is; a duplicated one returns to its first spot.
   const copies = (t: string) => tagged.filter((r) => r.spec === jumpSpec(t));
   const duplicated = new Set(targets.filter((t) => copies(t).length > 1));
   const missing = targets.filter((t) => copies(t).length === 0);
-  const changes: JumpChange[] = missing.map((target) => ({ kind: 'add', target }));
-  const deletes: IptRule[] = [];
-  const slots: Slot[] = missing.map((target) => ({ insert: target }));
+  const changes: JumpChange[] = missing.map((target, i) => ({ kind: 'add', target, insertAt: i + 1 }));
+  let slot = missing.length; // rules 1..slot of the chain once the edit is done
   const firstSeen = new Set<string>();
   for (const rule of rules) {
-    if (!isOwnedJumpComment(rule.comment)) {
-      slots.push({ keep: rule });
-      continue;
-    }
     const target = canonical.get(rule.spec);
-    if (target === undefined) {
-      deletes.push(rule);
-      changes.push({ kind: 'delete', rule, position: positionOf(rule), why: 'not wanted' });
-    } else if (!duplicated.has(target)) {
-      slots.push({ keep: rule });
+    if (!isOwnedJumpComment(rule.comment) || (target !== undefined && !duplicated.has(target))) {
+      slot++;
+    } else if (target === undefined) {
+      changes.push(drop(rule, 'not wanted'));
+    } else if (firstSeen.has(target)) {
+      changes.push(drop(rule, 'duplicate'));
     } else {
-      deletes.push(rule);
-      if (firstSeen.has(target)) changes.push({ kind: 'delete', rule, position: positionOf(rule), why: 'duplicate' });
-      else {
-        firstSeen.add(target);
-        slots.push({ insert: target });
-      }
+      firstSeen.add(target);
+      slot++;
+      changes.push({ kind: 'reinsert', target, remove: rule, removeAt: positionOf(rule), insertAt: slot, to: slot });
     }
   }
-  const inserts = slots.flatMap((slot, i) => ('insert' in slot ? [{ position: i + 1, target: slot.insert }] : []));
-  return { deletes, inserts, changes };
+  return changes;
 }

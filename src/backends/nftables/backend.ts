@@ -4,15 +4,15 @@ import type { Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
 import type { Backend, ObjectStatus, Plan, ProcessWrite } from '../types.js';
 import { nftDocument } from './json.js';
-import type { NftCommand } from './json.js';
 import { ABSENT, parseNftTable } from './parse.js';
 import type { NftState } from './parse.js';
-import { planNft } from './plan.js';
+import { nftCommands, planNft } from './plan.js';
+import type { NftPiece } from './plan.js';
 import { desiredNftChains, NFT_FAMILY, renderCreateCommands } from './render.js';
 import type { NftOptions } from './render.js';
 import { renderNftText } from './render-text.js';
 
-export type NftBackend = Backend<NftState, NftCommand[]>;
+export type NftBackend = Backend<NftState, NftPiece>;
 
 /**
  * nftables through the nft binary: reads only tsfw's own table (cheap, and immune to other
@@ -20,8 +20,8 @@ export type NftBackend = Backend<NftState, NftCommand[]>;
  */
 export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): NftBackend {
   /** The whole plan is one JSON document on stdin: one kernel transaction, all or nothing. */
-  const writes = (plan: Plan<NftCommand[]>): ProcessWrite[] =>
-    plan.payload.length === 0 ? [] : [{ file: 'nft', args: ['-j', '-f', '-'], input: nftDocument(plan.payload) }];
+  const writes = (plan: Plan<NftPiece>): ProcessWrite[] =>
+    plan.ops.length === 0 ? [] : [{ file: 'nft', args: ['-j', '-f', '-'], input: nftDocument(nftCommands(plan.ops)) }];
   return {
     name: 'nftables',
     async observe() {
@@ -40,7 +40,7 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions): 
     },
     plan: (desired, state) => planNft(desired, state, opts),
     writes,
-    async apply(plan: Plan<NftCommand[]>) {
+    async apply(plan: Plan<NftPiece>) {
       for (const write of writes(plan)) await runner.run(write.file, write.args, { input: write.input });
     },
     inspect: (desired, state) => inspectNft(desired, state, opts),

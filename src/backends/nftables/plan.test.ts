@@ -6,15 +6,15 @@ import { createFakeNftables } from '../fake/fake-nftables.js';
 import type { FakeNftables } from '../fake/fake-nftables.js';
 import { commandsFromListing } from '../fake/from-listing.js';
 import type { Plan } from '../types.js';
-import type { NftCommand } from './json.js';
 import { ABSENT, parseNftTable } from './parse.js';
 import type { NftState } from './parse.js';
-import { planNft } from './plan.js';
+import { nftCommands, planNft } from './plan.js';
+import type { NftPiece } from './plan.js';
 import { renderCreateCommands } from './render.js';
 
 /**
  * Planner tables: observed state (captured from a real kernel, or built through the fake) ×
- * desired mode → the exact actions and commands. Every plan is also applied to a fake holding
+ * desired mode → the exact op list (each op's words and its commands). Every plan is also applied to a fake holding
  * the observed state: the kernel must accept it, and the state after it must plan to nothing.
  */
 
@@ -49,17 +49,17 @@ function handles(fake: FakeNftables, chain: string): Array<{ handle: number; exp
 }
 
 /** Plans, applies to the fake (must be accepted), and checks the result is converged. */
-function planAndApply(fake: FakeNftables, mode: Mode, yaml = ''): Plan<NftCommand[]> {
+function planAndApply(fake: FakeNftables, mode: Mode, yaml = ''): Plan<NftPiece> {
   const desired = rulesetFrom(yaml, mode);
   const plan = planNft(desired, observe(fake), opts);
-  const result = fake.transact(plan.payload);
+  const result = fake.transact(nftCommands(plan.ops));
   expect(result, 'the kernel (fake) accepts the plan').toEqual({ ok: true });
-  expect(planNft(desired, observe(fake), opts).actions, 'converged after one transaction').toEqual([]);
+  expect(planNft(desired, observe(fake), opts).ops, 'converged after one transaction').toEqual([]);
   return plan;
 }
 
-const ops = (plan: Plan) => plan.actions.map((a) => `${a.op}${a.chain ? ` ${a.chain}` : ''}`);
-const verbs = (plan: Plan<NftCommand[]>) => plan.payload.map((c) => {
+const ops = (plan: Plan) => plan.ops.map((a) => `${a.op}${a.chain ? ` ${a.chain}` : ''}`);
+const verbs = (plan: Plan<NftPiece>) => nftCommands(plan.ops).map((c) => {
   const [verb, inner] = Object.entries(c)[0]!;
   const [kind, body] = Object.entries(inner as Record<string, { name?: string; chain?: string }>)[0]!;
   return `${verb} ${kind} ${body.chain ?? body.name}`;
@@ -75,16 +75,16 @@ describe('planner: converged states plan nothing', () => {
   ];
   it.each(rows)('%s', (_name, file, mode, yaml) => {
     const plan = planNft(rulesetFrom(yaml, mode), parseNftTable(nftFixture(file), 'tsfw'), opts);
-    expect(plan).toEqual({ actions: [], drift: [], warnings: [], payload: [] });
+    expect(plan).toEqual({ ops: [], drift: [], warnings: [] });
   });
 
   it('off with no table plans nothing', () => {
-    expect(planNft(rulesetFrom('', 'off'), ABSENT, opts)).toEqual({ actions: [], drift: [], warnings: [], payload: [] });
+    expect(planNft(rulesetFrom('', 'off'), ABSENT, opts)).toEqual({ ops: [], drift: [], warnings: [] });
   });
 
   it('without the nft binary: off plans nothing silently, on says why it cannot write', () => {
     const missing = { ...ABSENT, unavailable: true };
-    expect(planNft(rulesetFrom('', 'off'), missing, opts)).toEqual({ actions: [], drift: [], warnings: [], payload: [] });
+    expect(planNft(rulesetFrom('', 'off'), missing, opts)).toEqual({ ops: [], drift: [], warnings: [] });
     expect(planNft(rulesetFrom('', 'on'), missing, opts).warnings).toEqual([
       'nft is not installed (Debian package nftables): tsfw cannot create its table',
     ]);
@@ -92,15 +92,18 @@ describe('planner: converged states plan nothing', () => {
 });
 
 describe('planner: converging from broken states', () => {
-  it('from empty: one table, every chain, then every fill; equal to the golden state', () => {
+  it('from empty: the table, then each chain created and filled; the document lists every chain before any rule', () => {
     const fake = createFakeNftables();
     const plan = planAndApply(fake, 'on');
-    expect(ops(plan)).toEqual([
-      'create-table',
-      ...['ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'].map((c) => `create-chain ${c}`),
-      ...['ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'].map((c) => `fill-chain ${c}`),
-    ]);
-    expect(plan.payload[0]).toEqual({ add: { table: { family: 'inet', name: 'tsfw' } } });
+    const chains = ['ts-input', 'ts-forward', 'ts-postrouting', 'tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'];
+    expect(ops(plan)).toEqual(['create-table', ...chains.flatMap((c) => [`create-chain ${c}`, `fill-chain ${c}`])]);
+    expect(plan.ops[0]!.pieces).toEqual([{ section: 'table', body: { add: { table: { family: 'inet', name: 'tsfw' } } } }]);
+    const fill = plan.ops.find((o) => o.op === 'fill-chain' && o.chain === 'ts-input')!;
+    expect(fill.pieces.map((p) => p.section)).toEqual(fill.rules!.map(() => 'rule'));
+    expect(fill.pieces.map((p) => (p.body as { add: { rule: { comment: string } } }).add.rule.comment)).toEqual(fill.rules!.map((id) => `tsfw:${id}`));
+    const list = verbs(plan);
+    expect(list.slice(0, 1 + chains.length)).toEqual(['add table tsfw', ...chains.map((c) => `add chain ${c}`)]);
+    expect(list.slice(1 + chains.length).every((v) => v.startsWith('add rule'))).toBe(true);
     expect(plan.drift).toEqual([{ kind: 'missing', family: 'inet', table: 'tsfw', detail: 'table inet tsfw is missing' }]);
     expect(fake.dump()).toBe(golden('on').dump());
   });
@@ -111,7 +114,7 @@ describe('planner: converging from broken states', () => {
       renderCreateCommands(rulesetFrom('', 'on'), opts).filter((c) => !JSON.stringify(c).includes('postrouting')),
     );
     const plan = planAndApply(fake, 'on');
-    expect(ops(plan)).toEqual(['create-chain ts-postrouting', 'create-chain tsfw-nat-postrouting', 'fill-chain ts-postrouting', 'fill-chain tsfw-nat-postrouting']);
+    expect(ops(plan)).toEqual(['create-chain ts-postrouting', 'fill-chain ts-postrouting', 'create-chain tsfw-nat-postrouting', 'fill-chain tsfw-nat-postrouting']);
     expect(plan.drift.map((d) => d.detail)).toEqual(['chain ts-postrouting is missing', 'chain tsfw-nat-postrouting is missing']);
     expect(fake.dump()).toBe(golden('on').dump());
   });
@@ -122,6 +125,8 @@ describe('planner: converging from broken states', () => {
     expect(fake.transact([{ add: { rule: { ...T, chain: 'ts-forward', expr: first!.expr, comment: first!.comment } } }])).toEqual({ ok: true });
     const plan = planAndApply(fake, 'on');
     expect(verbs(plan)).toEqual(['flush chain ts-forward', ...handles(golden('on'), 'ts-forward').map(() => 'add rule ts-forward')]);
+    // One op says it and carries it: the flush and the refill are both pieces of fill-chain.
+    expect(plan.ops.map((o) => [o.op, o.pieces.length, o.pieces[0]?.section])).toEqual([['fill-chain', 1 + handles(golden('on'), 'ts-forward').length, 'chain']]);
     expect(plan.drift).toEqual([{ kind: 'unexpected', family: 'inet', table: 'tsfw', chain: 'ts-forward', detail: 'chain ts-forward has duplicated rules' }]);
     expect(fake.dump()).toBe(golden('on').dump());
   });
@@ -180,13 +185,14 @@ describe('planner: converging from broken states', () => {
       { add: { rule: { ...T, chain: 'tsfw-filter-input', expr: [{ jump: { target: 'ts-input' } }], comment: 'tsfw:tsfw-filter-input/divert-ts-input' } } },
     ])).toEqual({ ok: true });
     const plan = planAndApply(fake, 'on');
-    expect(plan.payload).toEqual([
+    expect(nftCommands(plan.ops)).toEqual([
       { flush: { chain: ref('tsfw-filter-input') } },
       { delete: { chain: ref('tsfw-filter-input') } },
       { add: { chain: { ...ref('tsfw-filter-input'), type: 'filter', hook: 'input', prio: -10, policy: 'accept' } } },
       { add: { rule: { ...T, chain: 'tsfw-filter-input', expr: [{ jump: { target: 'ts-input' } }], comment: 'tsfw:tsfw-filter-input/divert-ts-input' } } },
     ]);
     expect(ops(plan)).toEqual(['replace-chain tsfw-filter-input', 'fill-chain tsfw-filter-input']);
+    expect(plan.ops[0]!.pieces.map((p) => Object.keys(p.body)[0])).toEqual(['flush', 'delete', 'add']);
     expect(plan.drift[0]?.detail).toBe('chain tsfw-filter-input is type filter hook input priority 0 policy accept, expected type filter hook input priority -10 policy accept');
     expect(fake.dump()).toBe(golden('on').dump());
   });
@@ -209,6 +215,7 @@ describe('planner: converging from broken states', () => {
     const stale = ['tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'];
     expect(verbs(plan)).toEqual([...stale.map((c) => `flush chain ${c}`), ...stale.map((c) => `delete chain ${c}`)]);
     expect(ops(plan)).toEqual(['delete-chain tsfw-filter-input', 'delete-chain tsfw-filter-forward', 'delete-chain tsfw-nat-postrouting']);
+    expect(plan.ops.map((o) => o.pieces.map((p) => p.section))).toEqual(stale.map(() => ['flush', 'delete']));
     expect(fake.dump()).toBe(golden('nodivert').dump());
   });
 
@@ -229,7 +236,7 @@ describe('planner: converging from broken states', () => {
   it('off with only tsfw\'s objects deletes the table in one command', () => {
     const fake = golden('on', EVERYTHING_YAML);
     const plan = planAndApply(fake, 'off');
-    expect(plan.payload).toEqual([{ delete: { table: { family: 'inet', name: 'tsfw' } } }]);
+    expect(plan.ops).toEqual([{ ...T, op: 'delete-table', reason: 'mode off', pieces: [{ section: 'delete', body: { delete: { table: { family: 'inet', name: 'tsfw' } } } }] }]);
     expect(fake.dump()).toBe('');
   });
 });
@@ -237,7 +244,7 @@ describe('planner: converging from broken states', () => {
 describe('planner: the admin\'s objects inside tsfw\'s table are never touched', () => {
   const adminFake = () => fakeWith(commandsFromListing(nftFixture('nodivert-admin.list.json')));
   const admin = (fake: FakeNftables) => fake.dump().split('\n').filter((l) => /admin/.test(l)).join('\n');
-  const mentionsAdmin = (plan: Plan<NftCommand[]>) => JSON.stringify(plan.payload).includes('admin');
+  const mentionsAdmin = (plan: Plan<NftPiece>) => JSON.stringify(nftCommands(plan.ops)).includes('admin');
 
   it('nodivert: a refill of ts-input leaves the admin chain, its jump and the set alone', () => {
     const fake = adminFake();
@@ -255,8 +262,7 @@ describe('planner: the admin\'s objects inside tsfw\'s table are never touched',
     const fake = adminFake();
     const before = admin(fake);
     const plan = planAndApply(fake, 'on');
-    expect(ops(plan)).toEqual(['create-chain tsfw-filter-input', 'create-chain tsfw-filter-forward', 'create-chain tsfw-nat-postrouting',
-      'fill-chain tsfw-filter-input', 'fill-chain tsfw-filter-forward', 'fill-chain tsfw-nat-postrouting']);
+    expect(ops(plan)).toEqual(['tsfw-filter-input', 'tsfw-filter-forward', 'tsfw-nat-postrouting'].flatMap((c) => [`create-chain ${c}`, `fill-chain ${c}`]));
     expect(mentionsAdmin(plan)).toBe(false);
     expect(admin(fake)).toBe(before);
   });
@@ -277,7 +283,7 @@ describe('planner: the admin\'s objects inside tsfw\'s table are never touched',
     expect(handles(fake, 'ts-input')).toEqual([]);
     // Off again: nothing left to do, but the admin still hears why the table stays.
     const again = planNft(rulesetFrom('', 'off'), observe(fake), opts);
-    expect(again.actions).toEqual([]);
+    expect(again.ops).toEqual([]);
     expect(again.warnings).toHaveLength(2);
   });
 
@@ -285,7 +291,7 @@ describe('planner: the admin\'s objects inside tsfw\'s table are never touched',
     const fake = golden('on');
     expect(fake.transact([{ add: { set: { ...T, name: 'blocklist', type: 'ipv4_addr' } } }])).toEqual({ ok: true });
     const plan = planAndApply(fake, 'off');
-    expect(plan.payload.some((c) => 'delete' in c && 'table' in c.delete)).toBe(false);
+    expect(nftCommands(plan.ops).some((c) => 'delete' in c && 'table' in c.delete)).toBe(false);
     expect(fake.dump()).toBe('table inet tsfw\n  set blocklist {"type":"ipv4_addr"}\n');
   });
 });

@@ -1,13 +1,27 @@
 import { isOwnedChain, ruleIdFromComment } from '../../ownership.js';
 import type { Ruleset } from '../../model/types.js';
 import { firstRuleDifference } from '../rule-diff.js';
-import type { DriftItem, Plan, PlannedAction } from '../types.js';
+import { piecesInOrder, TransactionBuilder } from '../transaction.js';
+import type { Op, Piece } from '../transaction.js';
+import type { DriftItem, Plan } from '../types.js';
 import { stableStringify } from './json.js';
 import type { NftBaseSpec, NftCommand, NftRuleSpec } from './json.js';
 import { jumpTargets } from './parse.js';
 import type { NftState, ObservedNftChain } from './parse.js';
 import { desiredNftChains, NFT_FAMILY } from './render.js';
-import type { DesiredNftChain, NftOptions } from './render.js';
+import type { NftOptions } from './render.js';
+
+/** Where a command goes in the one `nft -j -f -` document: chains exist before rules fill them,
+ * and every flush comes before the deletes (a doomed chain may still jump to another). */
+export const NFT_SECTIONS = ['table', 'chain', 'rule', 'flush', 'delete'] as const;
+export type NftPiece = Piece<(typeof NFT_SECTIONS)[number], NftCommand>;
+
+/** The nft commands of a transaction, in the order the document lists them. Pure. */
+export function nftCommands(ops: readonly Op<NftPiece>[]): NftCommand[] {
+  return piecesInOrder(ops, NFT_SECTIONS).map(({ piece }) => piece.body);
+}
+
+const piece = (section: NftPiece['section'], body: NftCommand): NftPiece => ({ section, body });
 
 /**
  * desired chains + observed table → the smallest nft transaction. A chain whose rules differ in
@@ -15,9 +29,10 @@ import type { DesiredNftChain, NftOptions } from './render.js';
  * transaction, so there is never a moment with a half-written chain. Objects in the table that
  * tsfw did not create are never touched.
  */
-export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Plan<NftCommand[]> {
+export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Plan<NftPiece> {
   const want = desiredNftChains(desired, opts);
-  const b = new PlanBuilder(opts.table);
+  const b = new TransactionBuilder<NftPiece>(NFT_FAMILY, opts.table);
+  const ref = (name: string) => ({ family: NFT_FAMILY, table: opts.table, name });
   const observed = new Map(state.chains.map((c) => [c.name, c]));
   const foreign = state.chains.filter((c) => !isOwnedChain(c.name));
   const referencedByAdmin = jumpTargets(foreign.flatMap((c) => c.rules));
@@ -29,41 +44,30 @@ export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Pl
   }
 
   if (!state.exists) {
-    b.command({ add: { table: { family: NFT_FAMILY, name: opts.table } } });
-    b.action({ op: 'create-table', reason: 'table missing' });
-    b.drift({ kind: 'missing', detail: `table ${NFT_FAMILY} ${opts.table} is missing` });
+    b.op({ op: 'create-table', reason: 'table missing' }, piece('table', { add: { table: { family: NFT_FAMILY, name: opts.table } } }));
+    b.noteDrift({ kind: 'missing', detail: `table ${NFT_FAMILY} ${opts.table} is missing` });
   }
-  // Chains first (jumps need their targets), regular before base chains, then fills.
-  const fills: DesiredNftChain[] = [];
+  // Each chain's own ops in turn; the sections put every chain before the rules that fill them.
   for (const chain of want) {
     const seen = observed.get(chain.name);
+    const add = piece('chain', { add: { chain: { ...ref(chain.name), ...chain.base } } });
+    const refill: NftPiece[] = [];
     if (!seen) {
-      b.command({ add: { chain: { ...b.ref(chain.name), ...chain.base } } });
-      b.action({ op: 'create-chain', chain: chain.name, reason: 'chain missing' });
-      if (state.exists) b.drift({ kind: 'missing', chain: chain.name, detail: `chain ${chain.name} is missing` });
-      fills.push(chain);
-      continue;
-    }
-    if (!sameBase(chain.base, seen.base)) {
+      b.op({ op: 'create-chain', chain: chain.name, reason: 'chain missing' }, add);
+      if (state.exists) b.noteDrift({ kind: 'missing', chain: chain.name, detail: `chain ${chain.name} is missing` });
+    } else if (!sameBase(chain.base, seen.base)) {
       // Hook, priority or type cannot change in place: delete and re-create in this transaction.
-      b.command({ flush: { chain: b.ref(chain.name) } });
-      b.command({ delete: { chain: b.ref(chain.name) } });
-      b.command({ add: { chain: { ...b.ref(chain.name), ...chain.base } } });
-      b.action({ op: 'replace-chain', chain: chain.name, reason: `registration ${describeBase(seen.base)} should be ${describeBase(chain.base)}` });
-      b.drift({ kind: 'changed', chain: chain.name, detail: `chain ${chain.name} is ${describeBase(seen.base)}, expected ${describeBase(chain.base)}` });
-      fills.push(chain);
-      continue;
+      const reason = `registration ${describeBase(seen.base)} should be ${describeBase(chain.base)}`;
+      b.op({ op: 'replace-chain', chain: chain.name, reason }, piece('chain', { flush: { chain: ref(chain.name) } }), piece('chain', { delete: { chain: ref(chain.name) } }), add);
+      b.noteDrift({ kind: 'changed', chain: chain.name, detail: `chain ${chain.name} is ${describeBase(seen.base)}, expected ${describeBase(chain.base)}` });
+    } else {
+      const difference = compareRules(chain.rules, seen);
+      if (!difference) continue;
+      refill.push(piece('chain', { flush: { chain: ref(chain.name) } }));
+      b.noteDrift({ ...difference, chain: chain.name });
     }
-    const difference = compareRules(chain.rules, seen);
-    if (difference) {
-      b.command({ flush: { chain: b.ref(chain.name) } });
-      b.drift({ ...difference, chain: chain.name });
-      fills.push(chain);
-    }
-  }
-  for (const chain of fills) {
-    for (const rule of chain.rules) b.command({ add: { rule } });
-    b.action({ op: 'fill-chain', chain: chain.name, rules: chain.ruleIds, reason: `write ${chain.rules.length} rule(s)` });
+    const rules = chain.rules.map((rule) => piece('rule', { add: { rule } }));
+    b.op({ op: 'fill-chain', chain: chain.name, rules: chain.ruleIds, reason: `write ${chain.rules.length} rule(s)` }, ...refill, ...rules);
   }
   // Owned chains that are no longer wanted (divert chains in nodivert, a dropped profile).
   const wanted = new Set(want.map((c) => c.name));
@@ -73,12 +77,11 @@ export function planNft(desired: Ruleset, state: NftState, opts: NftOptions): Pl
 }
 
 /** Mode off: the whole table goes, unless the admin keeps objects of their own in it. */
-function planRemoval(state: NftState, foreign: readonly ObservedNftChain[], referenced: Set<string>, b: PlanBuilder): void {
+function planRemoval(state: NftState, foreign: readonly ObservedNftChain[], referenced: Set<string>, b: TransactionBuilder<NftPiece>): void {
   if (!state.exists) return;
   if (foreign.length === 0 && state.otherObjects.length === 0) {
-    b.command({ delete: { table: { family: NFT_FAMILY, name: b.table } } });
-    b.action({ op: 'delete-table', reason: 'mode off' });
-    b.drift({ kind: 'unexpected', detail: `table ${NFT_FAMILY} ${b.table} exists in mode off` });
+    b.op({ op: 'delete-table', reason: 'mode off' }, piece('delete', { delete: { table: { family: NFT_FAMILY, name: b.table } } }));
+    b.noteDrift({ kind: 'unexpected', detail: `table ${NFT_FAMILY} ${b.table} exists in mode off` });
     return;
   }
   const names = [...foreign.map((c) => `chain ${c.name}`), ...state.otherObjects].join(', ');
@@ -87,27 +90,24 @@ function planRemoval(state: NftState, foreign: readonly ObservedNftChain[], refe
 }
 
 /** Flush + delete owned chains; chains an admin's rule still jumps to are only flushed. */
-function removeChains(chains: readonly ObservedNftChain[], referenced: Set<string>, b: PlanBuilder, reason: string): void {
+function removeChains(chains: readonly ObservedNftChain[], referenced: Set<string>, b: TransactionBuilder<NftPiece>, reason: string): void {
   // Base chains first: they jump to the regular ones being deleted in the same transaction.
   const ordered = [...chains].sort((x, y) => Number(y.base !== undefined) - Number(x.base !== undefined));
-  const deletes: string[] = [];
   for (const chain of ordered) {
+    const ref = { family: NFT_FAMILY, table: b.table, name: chain.name };
+    const flush = piece('flush', { flush: { chain: ref } });
     if (referenced.has(chain.name)) {
       if (chain.rules.length > 0) {
-        b.command({ flush: { chain: b.ref(chain.name) } });
-        b.action({ op: 'flush-chain', chain: chain.name, reason: `${reason}; kept because the admin's rules jump to it` });
-        b.drift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} has rules in ${reason}` });
+        b.op({ op: 'flush-chain', chain: chain.name, reason: `${reason}; kept because the admin's rules jump to it` }, flush);
+        b.noteDrift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} has rules in ${reason}` });
       }
       b.warn(`chain ${chain.name} is still the target of the admin's jump; flushed it instead of deleting`);
       continue;
     }
-    b.command({ flush: { chain: b.ref(chain.name) } });
-    deletes.push(chain.name);
-    b.action({ op: 'delete-chain', chain: chain.name, reason });
-    b.drift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} exists (${reason})` });
+    // The delete sits after every flush: a (foreign-added) jump in one doomed chain may target another.
+    b.op({ op: 'delete-chain', chain: chain.name, reason }, flush, piece('delete', { delete: { chain: ref } }));
+    b.noteDrift({ kind: 'unexpected', chain: chain.name, detail: `chain ${chain.name} exists (${reason})` });
   }
-  // Deletes after every flush: a (foreign-added) jump in one doomed chain may target another.
-  for (const name of deletes) b.command({ delete: { chain: b.ref(name) } });
 }
 
 function sameBase(a: NftBaseSpec | undefined, b: NftBaseSpec | undefined): boolean {
@@ -130,31 +130,4 @@ function compareRules(want: readonly NftRuleSpec[], seen: ObservedNftChain): Omi
       return { key: key(r), where: `handle ${r.handle}`, ...(id ? { id } : {}) };
     }),
   );
-}
-
-/** Accumulates commands, actions and drift with the table filled in. */
-class PlanBuilder {
-  private readonly commands: NftCommand[] = [];
-  private readonly actions: PlannedAction[] = [];
-  private readonly drifts: DriftItem[] = [];
-  private readonly warnings: string[] = [];
-  constructor(readonly table: string) {}
-  ref(name: string) {
-    return { family: NFT_FAMILY, table: this.table, name };
-  }
-  command(c: NftCommand): void {
-    this.commands.push(c);
-  }
-  action(a: Omit<PlannedAction, 'family' | 'table'>): void {
-    this.actions.push({ family: NFT_FAMILY, table: this.table, ...a });
-  }
-  drift(d: Omit<DriftItem, 'family' | 'table'>): void {
-    this.drifts.push({ family: NFT_FAMILY, table: this.table, ...d });
-  }
-  warn(message: string): void {
-    this.warnings.push(message);
-  }
-  build(): Plan<NftCommand[]> {
-    return { actions: this.actions, drift: this.drifts, warnings: this.warnings, payload: this.commands };
-  }
 }

@@ -37,7 +37,7 @@ Examples:
         config: source.exists ? source.path : null,
         overrides: ctx.loaded.overrides,
         discovered: facts,
-        converged: plan.actions.length === 0,
+        converged: plan.ops.length === 0,
         objects,
         drift: plan.drift,
         warnings: [...choice.warnings, ...plan.warnings],

@@ -5,7 +5,10 @@ import type { ForeignChain, ForeignTable } from '../parse-ruleset.js';
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import type { CheckInput } from './context.js';
+import { tracePacket } from '../../model/trace.js';
 import { evalForeignChain, familySees } from './foreign-eval.js';
+import type { OwnedChains, ProbePacket } from './foreign-eval.js';
+import { ownership } from './owned.js';
 import type { Probe } from './probes.js';
 
 /** One other program's base chain that drops (or may drop) one of the probes. */
@@ -26,6 +29,19 @@ function fixFor(table: ForeignTable, chain: ForeignChain, probe: Probe): string 
   return `nft insert rule ${table.family} ${table.name} ${chain.name} ${probe.nft}`;
 }
 
+/** tsfw's chains inside one table, decided by tsfw's own tracer (what its rules do with the packet). */
+function ownedChains(input: CheckInput, table: ForeignTable, hook: Hook): OwnedChains {
+  const own = ownership(input);
+  return {
+    owned: (chain) => own.chain(table.family, table.name, chain),
+    verdict(chain: string, packet: ProbePacket) {
+      const chains = input.ruleset.chains.filter((c) => c.name === chain);
+      const result = tracePacket({ ...input.ruleset, mode: 'on', chains }, hook, packet).verdict;
+      return result === 'accept' || result === 'masquerade' ? 'accept' : result === 'drop' ? 'drop' : undefined;
+    },
+  };
+}
+
 /** Every foreign base chain on the probes' hooks that drops them, best effort, nft and legacy. */
 export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocked[] | string {
   const { ruleset, legacy } = input.facts;
@@ -36,7 +52,7 @@ export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocke
     const table = ruleset.tables.find((t) => t.family === chain.family && t.name === chain.table)!;
     for (const probe of probes) {
       if (chain.base?.hook !== probe.hook || chain.base.type === 'nat' || !familySees(chain.family, probe.packet.family)) continue;
-      const outcome = evalForeignChain(table, chain, probe.packet);
+      const outcome = evalForeignChain(table, chain, probe.packet, ownedChains(input, table, chain.base.hook as Hook));
       if (outcome.verdict === 'accept') continue;
       blocked.push({
         where: `table ${chain.family} ${chain.table} chain ${chain.name} (hook ${chain.base.hook}, priority ${chain.base.prio})`,

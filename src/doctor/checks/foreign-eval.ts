@@ -15,6 +15,16 @@ export interface ProbePacket extends TracePacket {
   readonly family: Family;
 }
 
+/**
+ * tsfw's own chains met on the way (its `ts-*` chains in the iptables tables, jumped to from a
+ * built-in chain): `owned` says which they are, `verdict` what tsfw's own rules decide for the
+ * packet there (its tracer over the desired ruleset), undefined when tsfw lets it continue.
+ */
+export interface OwnedChains {
+  owned(chain: string): boolean;
+  verdict(chain: string, packet: ProbePacket): 'accept' | 'drop' | undefined;
+}
+
 export interface ForeignOutcome {
   readonly verdict: 'accept' | 'drop' | 'unknown';
   /** `policy drop`, or the rule that decided (`rule 3 "comment"`, `rule 2 in chain X`). */
@@ -172,7 +182,7 @@ function describeRule(chain: ForeignChain, index: number, rule: ForeignRule): st
 }
 
 /** Walks one chain; `undefined` means "fell off the end of a regular chain" (return to caller). */
-function walk(table: ForeignTable, chain: ForeignChain, p: ProbePacket, depth: number): ForeignOutcome | undefined {
+function walk(table: ForeignTable, chain: ForeignChain, p: ProbePacket, depth: number, own?: OwnedChains): ForeignOutcome | undefined {
   if (depth > 16) return { verdict: 'unknown', how: `jumps nest deeper than 16 at chain ${chain.name}` };
   for (const [i, rule] of chain.rules.entries()) {
     const { matches, verdict } = inspectRule(rule, p);
@@ -183,9 +193,15 @@ function walk(table: ForeignTable, chain: ForeignChain, p: ProbePacket, depth: n
     if (verdict.kind === 'return') return undefined;
     if (!('target' in verdict)) return undefined;
     const targetName = verdict.target;
+    if (own?.owned(targetName)) {
+      const decided = own.verdict(targetName, p);
+      if (decided) return { verdict: decided, how: `${how} → tsfw's chain ${targetName} (${decided})` };
+      if (verdict.kind === 'goto') return undefined;
+      continue;
+    }
     const target = table.chains.find((c) => c.name === targetName);
     if (!target) return { verdict: 'unknown', how: `${how} jumps to a missing chain` };
-    const inner = walk(table, target, p, depth + 1);
+    const inner = walk(table, target, p, depth + 1, own);
     if (inner) return inner;
     if (verdict.kind === 'goto') return undefined;
   }
@@ -193,8 +209,8 @@ function walk(table: ForeignTable, chain: ForeignChain, p: ProbePacket, depth: n
 }
 
 /** The fate of `packet` in a base chain of another table: accept, drop or unknown (and why). */
-export function evalForeignChain(table: ForeignTable, chain: ForeignChain, packet: ProbePacket): ForeignOutcome {
-  const outcome = walk(table, chain, packet, 0);
+export function evalForeignChain(table: ForeignTable, chain: ForeignChain, packet: ProbePacket, own?: OwnedChains): ForeignOutcome {
+  const outcome = walk(table, chain, packet, 0, own);
   if (outcome) return outcome;
   const policy = chain.base?.policy ?? 'accept';
   return { verdict: policy, how: `policy ${policy}` };

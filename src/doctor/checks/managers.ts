@@ -1,6 +1,7 @@
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import { portsOf } from './context.js';
+import { ownership } from './owned.js';
 import type { CheckInput } from './context.js';
 
 /** A firewall manager doctor recognises, how it shows itself, and how it interacts with tsfw. */
@@ -62,18 +63,20 @@ const MANAGERS: readonly Manager[] = [
 /** Other firewall managers present (by their tables, chains and cheap CLI probes). */
 export function checkManagers(input: CheckInput): Check[] {
   const { ruleset, legacy, clis } = input.facts;
-  const own = `inet ${input.config.nftables.table}`;
-  const tables = isUnreadable(ruleset) ? [] : ruleset.tables.filter((t) => `${t.family} ${t.name}` !== own);
+  const ownTable = `inet ${input.config.nftables.table}`;
+  const tables = isUnreadable(ruleset) ? [] : ruleset.tables.filter((t) => `${t.family} ${t.name}` !== ownTable);
+  const own = ownership(input);
   const found: Check[] = [];
   for (const m of MANAGERS) {
     const evidence: string[] = [];
     for (const t of tables) {
       if (m.tables.includes(`${t.family} ${t.name}`)) evidence.push(`table ${t.family} ${t.name}`);
-      const chains = t.chains.filter((c) => m.chains.test(c.name)).map((c) => c.name);
+      // tsfw's own ts-* chains (iptables backends) share tailscaled's names: never evidence.
+      const chains = t.chains.filter((c) => m.chains.test(c.name) && !own.chain(t.family, t.name, c.name)).map((c) => c.name);
       if (chains.length > 0) evidence.push(`chains ${chains.join(', ')} in table ${t.family} ${t.name}`);
     }
     for (const t of legacy?.tables ?? []) {
-      const chains = t.chains.map((c) => c.name).filter((c) => m.chains.test(c));
+      const chains = t.chains.filter((c) => m.chains.test(c.name) && !own.legacyChain(t.table, c)).map((c) => c.name);
       if (chains.length > 0) evidence.push(`iptables-legacy chains ${chains.join(', ')}`);
     }
     if (m.cli && clis[m.cli.key] !== undefined && m.cli.active.test(clis[m.cli.key]!)) evidence.push(`${m.cli.key}: ${clis[m.cli.key]}`);

@@ -1,9 +1,10 @@
 import type { NftExpr } from '../../backends/nftables/json.js';
-import { RULE_TAG, ruleIdFromComment } from '../../ownership.js';
+import { RULE_TAG } from '../../ownership.js';
 import { ruleLine } from '../../backends/iptables/parse.js';
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import type { CheckInput } from './context.js';
+import { ownership } from './owned.js';
 
 const ALL = 0xffff_ffff;
 
@@ -72,12 +73,13 @@ export function checkMarks(input: CheckInput): Check {
   const mask = input.config.marks.mask;
   const { ruleset, legacy } = input.facts;
   if (isUnreadable(ruleset)) return { id, status: 'warn', message: `could not read the ruleset: ${ruleset.error}`, fix: 'run tsfw doctor as root' };
+  const own = ownership(input);
   const findings: string[] = [];
   for (const table of ruleset.tables) {
-    if (table.family === 'inet' && table.name === input.config.nftables.table) continue;
     for (const chain of table.chains) {
       for (const [i, rule] of chain.rules.entries()) {
-        if (ruleIdFromComment(rule.comment)) continue;
+        // tsfw's own rules set and match its own mark: not a collision.
+        if (own.rule(table.family, table.name, chain.name, i, rule)) continue;
         const { sets, matches, opaque } = ruleMarkBits(rule.expr);
         const where = `table ${table.family} ${table.name} chain ${chain.name} rule ${i + 1}`;
         if ((sets & mask) !== 0) findings.push(`${where} sets mark bits ${hex((sets & mask) >>> 0)}`);
@@ -87,7 +89,7 @@ export function checkMarks(input: CheckInput): Check {
     }
   }
   for (const table of legacy?.tables ?? []) {
-    for (const rule of table.chains.flatMap((c) => c.rules)) {
+    for (const rule of table.chains.filter((c) => !own.legacyChain(table.table, c)).flatMap((c) => c.rules)) {
       if (rule.comment?.startsWith(RULE_TAG)) continue;
       const { sets, matches } = lineMarkBits(ruleLine(rule));
       const where = `iptables-legacy table ${table.table} chain ${rule.chain}`;

@@ -60,5 +60,8 @@ export function checkTransaction(input: CheckInput): Check {
   const t = input.facts.checkTransaction;
   if (!t) return { id, status: 'warn', message: `no check-only transaction was run for backend ${input.facts.backend}`, fix: 'tsfw apply --dry-run --json' };
   if (t.ok) return { id, status: 'ok', message: t.detail, fix: null };
-  return { id, status: 'fail', message: `the kernel refused tsfw's ruleset in a check-only transaction: ${t.detail}`, fix: 'tsfw render --json | nft -c -j -f -   # shows the full error; check kernel modules nf_tables, nft_chain_nat, nft_ct' };
+  const fix = input.facts.backend === 'nftables'
+    ? 'tsfw render --json | nft -c -j -f -   # shows the full error; check kernel modules nf_tables, nft_chain_nat, nft_ct'
+    : 'tsfw apply --dry-run --json   # the exact restore input; check kernel modules for the matches it uses';
+  return { id, status: 'fail', message: `the kernel refused tsfw's ruleset in a check-only transaction: ${t.detail}`, fix };
 }
