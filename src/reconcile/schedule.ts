@@ -9,8 +9,8 @@ import type { Logger } from '../log/logger.js';
  * node-cron parses the expression (the same parser that validates the config); the daemon's own
  * one-second timer matches it against the local time with Date's getters. node-cron's timer reads
  * the time through Intl.DateTimeFormat on every tick, which maps ICU's locale and time-zone data:
- * about 10 MB more RSS (docs/PERFORMANCE.md). Only expressions with node-cron's day tokens (`L`,
- * `1#2`, `W`) still run on node-cron's timer.
+ * about 10 MB more RSS (docs/PERFORMANCE.md). node-cron's day tokens (`L`, `1#2`, `W`), which the
+ * config refuses (config/cron.ts), would still run on node-cron's timer.
  */
 
 /** A running schedule. */
