@@ -6,10 +6,12 @@
 //   tsfw apply       the CLI as an operator runs it (node start-up, config, plan, one write, read back)
 //   transaction      only the write tsfw makes: nft -j -f DOC, or one iptables-restore per table
 //   per-rule         check + write per table, chain and rule, each its own process
-// All three end in the same kernel state: checked once per backend before timing.
+//   node -e 0        the peer: a bare node start-up, timed in the same interleaved runs
+// All three ways end in the same kernel state: checked once per backend before timing.
+// Targets (nftables, default profile): tsfw apply ≤ 1.8× node -e 0 and faster than per-rule.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandLine, configFile, createNetns, deleteNetns, machine, measureIn, ms, ratio, run, saveResult, stats, tempDir, TSFW_BIN, tsfw } from './lib/common.mjs';
+import { commandLine, configFile, createNetns, deleteNetns, machine, measureIn, ms, ratio, run, saveResult, stats, tempDir, TSFW_BIN, tsfw, verdict } from './lib/common.mjs';
 import { iptablesPerRuleSteps, nftPerRuleSteps, restoreDocuments } from './lib/per-rule.mjs';
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
@@ -52,6 +54,8 @@ function build(backend, ns, config, dir) {
   ];
 }
 
+const NODE = { name: 'node -e 0', steps: [{ argv: ['node', '-e', '0'] }] };
+
 /** Each way must leave exactly what tsfw wants: `reconcile --check` then reports no change. */
 function verifySameState(ns, config, scenarios) {
   for (const scenario of scenarios) {
@@ -74,8 +78,8 @@ for (const backend of backends) for (const ruleset of RULESETS) {
   const scenarios = build(backend, ns, config, tempDir());
   verifySameState(ns, config, scenarios);
   console.log(`\napply on ${backend}, ${ruleset.name}: ${runs} interleaved runs each (+2 warm-up), each from an empty ruleset`);
-  const raw = measureIn(ns, { runs, warmup: 2, scenarios });
-  const rows = scenarios.map((s) => ({
+  const raw = measureIn(ns, { runs, warmup: 2, scenarios: [...scenarios, NODE] });
+  const rows = [...scenarios, NODE].map((s) => ({
     name: s.name,
     processes: s.steps.length,
     wall: stats(raw[s.name].wall),
@@ -88,8 +92,12 @@ for (const backend of backends) for (const ruleset of RULESETS) {
   }
   const perRuleVsApply = ratio(by['per-rule'].wall.median, by['tsfw apply'].wall.median);
   const perRuleVsTx = ratio(by['per-rule'].wall.median, by.transaction.wall.median);
-  console.log(`  per-rule takes ${perRuleVsApply}× the whole tsfw apply and ${perRuleVsTx}× tsfw's transaction alone`);
-  results.push({ backend, ruleset: ruleset.name, rows, perRuleVsApply, perRuleVsTransaction: perRuleVsTx });
+  const applyVsNode = ratio(by['tsfw apply'].wall.median, by['node -e 0'].wall.median);
+  console.log(`  per-rule takes ${perRuleVsApply}× the whole tsfw apply and ${perRuleVsTx}× tsfw's transaction alone; tsfw apply takes ${applyVsNode}× node -e 0`);
+  const targets = backend === 'nftables' && ruleset === RULESETS[0]
+    ? [verdict('tsfw apply ÷ node -e 0', applyVsNode, 1.8), verdict('tsfw apply ÷ per-rule', ratio(by['tsfw apply'].wall.median, by['per-rule'].wall.median), 0.99)]
+    : [];
+  results.push({ backend, ruleset: ruleset.name, rows, perRuleVsApply, perRuleVsTransaction: perRuleVsTx, applyVsNode, targets });
   deleteNetns(ns);
 }
 saveResult('apply', { bench: 'apply', command: commandLine(), machine: machine(), runs, results });

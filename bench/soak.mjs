@@ -1,9 +1,12 @@
 // Soak: `tsfw daemon` (nftables, event-driven, reconciling on a 1 s schedule) for 10 minutes in a
-// throwaway namespace, nothing tampering. RSS and CPU are read from /proc every 10 s.
-//   node bench/soak.mjs [--seconds 600] [--backend nftables]       (make bench-soak)
+// throwaway namespace, nothing tampering, beside its peer: a bare idle node (`setInterval`), started
+// the same way at the same time. RSS and CPU are read from /proc every 10 s.
+//   node bench/soak.mjs [--seconds 600] [--backend nftables] [--also "--lite-mode"]   (make bench-soak)
+// --also NODE_ARGS runs a second daemon, started as `node NODE_ARGS bin/tsfw daemon`, alongside.
 // Start = the sample after a 60 s warm-up (start-up and JIT are not steady state); end = the last.
 // CPU counts the daemon, every child it has reaped (one nft per pass) and live children (nft monitor).
-// Targets (issue 6): RSS ≤ 80 MB, RSS growth start → end ≤ 5 %, CPU ≤ 2 % of one core.
+// Targets: RSS at 60 s ≤ 55 MB and ≤ 1.4× the bare node's, peak ≤ 60 MB, growth start → end
+// ≤ 3 %, CPU ≤ 2 % of one core.
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
@@ -12,7 +15,7 @@ import { commandLine, configFile, createNetns, machine, run, saveResult, tempDir
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const seconds = Number(arg('--seconds', '600'));
 const backend = arg('--backend', 'nftables');
-const WARMUP_S = Math.min(60, Math.floor(seconds / 10));
+const WARMUP_S = Math.min(60, seconds); // the "RSS after 60 s" sample
 const EVERY_S = 10;
 const TICKS = 100; // USER_HZ on Linux
 
@@ -55,32 +58,46 @@ function sample(pid, t0) {
   return { t: (Date.now() - t0) / 1000, cpuS: (s.self + s.reaped + liveChildren) / TICKS, daemonCpuS: s.self / TICKS, rssKiB: rssKiB(pid), childRssKiB: childRss };
 }
 
-const ns = createNetns('tsfwb-soak');
+const also = arg('--also', undefined);
 const config = configFile({ backend, reconcile: { schedule: '* * * * * *' }, log: { level: 'warn' } });
+
+/** Starts a process inside a fresh namespace; `ip netns exec` execs in place, so its pid is node's. */
+function startIn(prefix, argv, env = {}) {
+  const ns = createNetns(prefix);
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...argv], {
+    env: { ...process.env, LC_ALL: 'C', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => {
+    log = (log + d).slice(-20000);
+  });
+  return { ns, child, log: () => log, samples: [] };
+}
+
 const runDir = tempDir('tsfw-bench-rundir-');
-// `ip netns exec` execs the command in place, so the child's pid is the daemon's.
-const daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, TSFW_BIN, 'daemon', '-c', config], {
-  env: { ...process.env, LC_ALL: 'C', TSFW_RUN_DIR: runDir },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let log = '';
-daemon.stderr.on('data', (d) => {
-  log = (log + d).slice(-20000);
-});
+const procs = { daemon: startIn('tsfwb-soak', [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir }) };
+if (also) procs[`daemon ${also}`] = startIn('tsfwb-soak2', [...also.split(' '), TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: tempDir('tsfw-bench-rundir-') });
+procs['bare node'] = startIn('tsfwb-bare', ['-e', 'setInterval(() => {}, 1000)']);
 const t0 = Date.now();
 await sleep(3000);
-if (daemon.exitCode !== null) throw new Error(`daemon exited ${daemon.exitCode}:\n${log}`);
-if (!/node/.test(readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8'))) throw new Error('daemon pid is not node');
-run(ns, ['nft', 'list', 'table', 'inet', 'tsfw']);
+for (const [name, p] of Object.entries(procs)) {
+  if (p.child.exitCode !== null) throw new Error(`${name} exited ${p.child.exitCode}:\n${p.log()}`);
+  if (!/node/.test(readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8'))) throw new Error(`${name}: pid is not node`);
+  if (name.startsWith('daemon')) run(p.ns, ['nft', 'list', 'table', 'inet', 'tsfw']);
+}
 
-console.log(`soak: tsfw daemon (${backend}, 1 s schedule) for ${seconds} s in ${ns}; sampling every ${EVERY_S} s, start after ${WARMUP_S} s`);
-const samples = [];
+console.log(`soak: tsfw daemon (${backend}, 1 s schedule) for ${seconds} s beside a bare idle node${also ? ` and a daemon under node ${also}` : ''}; sampling every ${EVERY_S} s, start after ${WARMUP_S} s`);
 for (let t = EVERY_S; t <= seconds; t += EVERY_S) {
   await sleep(Math.max(0, t0 + t * 1000 - Date.now()));
-  if (daemon.exitCode !== null) throw new Error(`daemon exited ${daemon.exitCode} after ${t} s:\n${log}`);
-  const s = sample(daemon.pid, t0);
-  samples.push(s);
-  console.log(`  t=${String(Math.round(s.t)).padStart(4)} s  RSS ${(s.rssKiB / 1024).toFixed(1).padStart(6)} MiB  (children ${(s.childRssKiB / 1024).toFixed(1)} MiB)  CPU total ${s.cpuS.toFixed(2)} s`);
+  const line = [];
+  for (const [name, p] of Object.entries(procs)) {
+    if (p.child.exitCode !== null) throw new Error(`${name} exited ${p.child.exitCode} after ${t} s:\n${p.log()}`);
+    const s = sample(p.child.pid, t0);
+    p.samples.push(s);
+    line.push(`${name} ${(s.rssKiB / 1024).toFixed(1)} MiB`);
+  }
+  console.log(`  t=${String(t).padStart(4)} s  RSS ${line.join(', ')}  (daemon's children ${(procs.daemon.samples.at(-1).childRssKiB / 1024).toFixed(1)} MiB, daemon CPU total ${procs.daemon.samples.at(-1).cpuS.toFixed(2)} s)`);
 }
 const passes = (() => {
   try {
@@ -89,26 +106,41 @@ const passes = (() => {
     return undefined;
   }
 })();
-daemon.kill('SIGTERM');
+for (const p of Object.values(procs)) p.child.kill('SIGTERM');
 
-const start = samples.find((s) => s.t >= WARMUP_S) ?? samples[0];
-const end = samples.at(-1);
-const cpuPct = ((end.cpuS - start.cpuS) / (end.t - start.t)) * 100;
-const growthPct = ((end.rssKiB - start.rssKiB) / start.rssKiB) * 100;
-const peakRssMB = Math.max(...samples.map((s) => s.rssKiB)) / 1024;
-const firstMinute = samples.filter((s) => s.t <= start.t + 60);
-const lastMinute = samples.filter((s) => s.t >= end.t - 60);
+const mb = (kib) => Number(((kib * 1024) / 1e6).toFixed(1));
 const windowPct = (w) => ((w.at(-1).cpuS - w[0].cpuS) / (w.at(-1).t - w[0].t)) * 100;
-console.log(`\n  start (t=${Math.round(start.t)} s): RSS ${(start.rssKiB / 1024).toFixed(1)} MiB   end (t=${Math.round(end.t)} s): RSS ${(end.rssKiB / 1024).toFixed(1)} MiB   peak ${peakRssMB.toFixed(1)} MiB`);
-console.log(`  CPU start→end ${cpuPct.toFixed(2)} % of a core (first minute ${windowPct(firstMinute).toFixed(2)} %, last minute ${windowPct(lastMinute).toFixed(2)} %)`);
-const targets = [
-  verdict('RSS at end (MB = 10^6 bytes)', Number(((end.rssKiB * 1024) / 1e6).toFixed(1)), 80, ' MB'),
-  verdict('RSS growth start → end', Number(growthPct.toFixed(2)), 5, ' %'),
-  verdict('CPU, start → end', Number(cpuPct.toFixed(2)), 2, ' % of a core'),
+function summary(samples) {
+  const start = samples.find((s) => s.t >= WARMUP_S) ?? samples[0];
+  const end = samples.at(-1);
+  const peakKiB = Math.max(...samples.map((s) => s.rssKiB));
+  return {
+    start, end, peakKiB,
+    startMB: mb(start.rssKiB), endMB: mb(end.rssKiB), peakMB: mb(peakKiB),
+    growthPct: Number((((end.rssKiB - start.rssKiB) / start.rssKiB) * 100).toFixed(2)),
+    cpuPct: Number((((end.cpuS - start.cpuS) / (end.t - start.t)) * 100).toFixed(2)),
+    cpuFirstMinutePct: windowPct(samples.filter((s) => s.t <= start.t + 60)),
+    cpuLastMinutePct: windowPct(samples.filter((s) => s.t >= end.t - 60)),
+  };
+}
+const results = Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, summary(p.samples)]));
+const bare = results['bare node'];
+console.log('\n  process                       RSS at 60 s     end        peak       growth    CPU (start → end)');
+for (const [name, r] of Object.entries(results)) {
+  console.log(`  ${name.padEnd(28)} ${`${r.startMB} MB`.padStart(9)} ${`${r.endMB} MB`.padStart(10)} ${`${r.peakMB} MB`.padStart(10)} ${`${r.growthPct} %`.padStart(9)} ${`${r.cpuPct} %`.padStart(9)}   (× bare at 60 s: ${(r.start.rssKiB / bare.start.rssKiB).toFixed(2)})`);
+}
+console.log(`\ntargets (daemon as started by systemd/the image: bin/tsfw daemon; MB = 10^6 bytes):`);
+const targetsFor = (r) => [
+  verdict('RSS at 60 s', r.startMB, 55, ' MB'),
+  verdict('RSS at 60 s ÷ bare idle node', Number((r.start.rssKiB / bare.start.rssKiB).toFixed(2)), 1.4),
+  verdict('peak RSS', r.peakMB, 60, ' MB'),
+  verdict(`RSS growth ${Math.round(r.start.t)} s → ${Math.round(r.end.t)} s`, r.growthPct, 3, ' %'),
+  verdict('CPU, start → end', r.cpuPct, 2, ' % of a core'),
 ];
+const targets = targetsFor(results.daemon);
+const alsoTargets = also ? (console.log(`\nthe same for the daemon under node ${also}:`), targetsFor(results[`daemon ${also}`])) : undefined;
 saveResult('soak', {
-  bench: 'soak', command: commandLine(), machine: machine(), backend, seconds, warmupSeconds: WARMUP_S,
-  start, end, peakRssMB, cpuPct, growthPct, cpuFirstMinutePct: windowPct(firstMinute), cpuLastMinutePct: windowPct(lastMinute),
-  daemonState: passes ? { passes: passes.passes ?? passes.counts ?? undefined } : undefined,
-  samples, targets,
+  bench: 'soak', command: commandLine(), machine: machine(), backend, seconds, warmupSeconds: WARMUP_S, also,
+  results, daemonState: passes ? { passes: passes.passes ?? passes.counts ?? undefined } : undefined,
+  samples: Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, p.samples])), targets, alsoTargets,
 });

@@ -2,7 +2,7 @@
 // cache. Run by `make build` after tsc. bin/load.mjs explains how the two are used.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -29,6 +29,16 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The built-in profiles (rules/*.yaml) parsed and validated now, by the code tsc just compiled, and
+ * carried in the bundle: a pass then needs no YAML parse and no profile schema. Each entry keeps
+ * the YAML text it came from; src/profiles/load.ts uses it only while the file still holds that
+ * text. dist/precompiled-profiles.json is the same data, which a unit test compares with rules/.
+ */
+const { precompileProfiles } = await import(join(ROOT, 'dist', 'profiles', 'load.js'));
+const precompiled = JSON.stringify(precompileProfiles(`${join(ROOT, 'rules')}/`));
+writeFileSync(join(ROOT, 'dist', 'precompiled-profiles.json'), `${precompiled}\n`);
+
 const buildId = randomBytes(8).toString('hex');
 const result = await build({
   entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
@@ -42,7 +52,7 @@ const result = await build({
   logLevel: 'warning',
   // The sources find package.json and rules/ relative to their own file; dist/bundle/ sits at the
   // same depth as dist/cli/, so the same relative paths hold for the bundle.
-  define: { 'import.meta.url': '__tsfwImportMetaUrl' },
+  define: { 'import.meta.url': '__tsfwImportMetaUrl', TSFW_PRECOMPILED_PROFILES: precompiled },
   banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
   plugins: [zodEnglishOnly],

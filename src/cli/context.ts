@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { BackendName, Config } from '../config/schema.js';
 import { BACKENDS } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { createExecaRunner } from '../exec/runner.js';
+import { createProcessRunner } from '../exec/runner.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { createLogger } from '../log/logger.js';
 import type { Logger } from '../log/logger.js';
@@ -41,7 +41,7 @@ export function createContext(options: CommonOptions, extra: { allowMissing?: bo
   }
   // The CLI is quiet below warn unless asked; the daemon uses the configured level.
   const log = createLogger(options.verbose ? 'debug' : 'warn');
-  return { loaded, config, log, runner: createExecaRunner() };
+  return { loaded, config, log, runner: createProcessRunner() };
 }
 
 /** Resolves the backend (running detection for `auto`). */

@@ -27,7 +27,8 @@ export async function convergeOnce(
   const leftovers = mayHaveSwitched ? await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun }) : [];
   ctx.log.debug({ mayHaveSwitched, leftovers: leftovers.map((c) => `${c.backend}:${c.status}`) }, 'leftover check');
   const result = withLeftovers(await converge(backend, (await desiredFor(ctx)).ruleset, { dryRun, sysctls: sysctlStep(runDir, ctx.log) }), leftovers);
-  // A failed leftover check (not a skipped one: no binary means nothing to remove) runs again next time.
-  if (!dryRun && leftovers.every((c) => c.status !== 'failed')) recordLastBackend(runDir, choice.backend);
+  // A failed leftover check (not a skipped one: no binary means nothing to remove) runs again next
+  // time. An unchanged backend is already recorded: a converged pass writes nothing.
+  if (!dryRun && mayHaveSwitched && leftovers.every((c) => c.status !== 'failed')) recordLastBackend(runDir, choice.backend);
   return result;
 }

@@ -1,8 +1,8 @@
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { execa } from 'execa';
 import type { ChildGuard } from './child-guard.js';
 import { ExecError, classifyFailure } from './errors.js';
 
@@ -49,53 +49,109 @@ export interface ProcessSpawner {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const STDERR_KEEP = 2_000;
+/** A child that prints more than this (stdout + stderr) is killed: no listing tsfw reads is near it. */
+const MAX_OUTPUT_BYTES = 100_000_000;
+/** After a timeout's SIGTERM, the child gets this long before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+
+/** How a child run to completion ended: an exit status or signal, or the reason it never ran. */
+interface Outcome {
+  readonly exitCode?: number;
+  readonly signal?: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly spawnError?: NodeJS.ErrnoException;
+  readonly timedOut: boolean;
+  readonly overflow: boolean;
+}
+
+/** Runs a child to completion and collects its output (node:child_process: no shell). */
+function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore', timeoutMs: number, env: NodeJS.ProcessEnv): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let timedOut = false;
+    let overflow = false;
+    let settled = false;
+    const child = spawn(file, args, { stdio: [stdin, 'pipe', 'pipe'], env });
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OUTPUT_BYTES) {
+        overflow = true;
+        child.kill('SIGKILL');
+      } else into.push(chunk);
+    };
+    child.stdout?.on('data', collect(out));
+    child.stderr?.on('data', collect(err));
+    let grace: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      grace = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
+    const settle = (outcome: Omit<Outcome, 'stdout' | 'stderr' | 'timedOut' | 'overflow'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      resolve({ ...outcome, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut, overflow });
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => settle({ spawnError: error }));
+    child.once('close', (code, signal) => settle({ exitCode: code ?? undefined, signal: signal ?? undefined }));
+  });
+}
 
 /**
- * Runs programs with execa: no shell, a timeout, and failures classified into ExecError. The
- * daemon passes a guard, so its children are tagged and long-running ones die with it.
+ * Runs programs through node:child_process: no shell, a timeout, and failures classified into
+ * ExecError. The daemon passes a guard, so its children are tagged and long-running ones die with
+ * it. (execa did this before; it cost a first call 8-10 ms more and every call 3-4 ms more:
+ * docs/PERFORMANCE.md.)
  */
-export function createExecaRunner(guard?: ChildGuard): CommandRunner & ProcessSpawner {
-  const env = { LC_ALL: 'C', ...guard?.env };
+export function createProcessRunner(guard?: ChildGuard): CommandRunner & ProcessSpawner {
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', ...guard?.env };
   return {
     spawn(file, args, onLine) {
       const [command, commandArgs] = guard ? guard.wrap(file, args) : [file, args];
-      const child = execa(command, commandArgs, { stdin: 'ignore', buffer: false, reject: false, env });
+      const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env });
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
       });
       if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
-      const exited = child.then(
-        (r): ChildExit => ({ exitCode: r.exitCode, signal: r.signal, stderr: stderr || (r.exitCode === undefined ? (r.message ?? '') : '') }),
-        (error: unknown): ChildExit => ({ stderr: error instanceof Error ? error.message : String(error) }),
-      );
+      const exited = new Promise<ChildExit>((resolve) => {
+        let settled = false;
+        const settle = (exit: ChildExit) => {
+          if (!settled) resolve(exit);
+          settled = true;
+        };
+        child.once('error', (error) => settle({ stderr: `${command}: ${error.message}` }));
+        child.once('close', (code, signal) => settle({ exitCode: code ?? undefined, signal: signal ?? undefined, stderr }));
+      });
       return { pid: child.pid, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
     },
     async run(file, args, options = {}) {
       const command = [file, ...args].join(' ');
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const inputFd = options.input === undefined ? undefined : openInputFile(options.input);
-      const result = await execa(file, args, {
-        // A raw descriptor is handed to the child as-is (execa's typings only admit it narrowly).
-        stdin: (inputFd ?? 'ignore') as 'ignore',
-        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        reject: false,
-        stripFinalNewline: false,
-        env,
-      }).finally(() => {
+      let result: Outcome;
+      try {
+        result = await runToEnd(file, args, inputFd ?? 'ignore', timeoutMs, env);
+      } finally {
         if (inputFd !== undefined) closeSync(inputFd);
-      });
-      const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-      if (result.failed && result.exitCode === undefined) {
-        const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-        if (code === 'ENOENT') throw new ExecError('not-found', command, undefined, `${file}: not installed`, { cause: result.cause });
-        if (code === 'EACCES') throw new ExecError('permission', command, undefined, `${file}: permission denied`, { cause: result.cause });
-        if (result.timedOut) throw new ExecError('timeout', command, undefined, `timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
-        throw new ExecError('failed', command, undefined, result.message ?? `killed by ${result.signal ?? "signal"}`, { cause: result.cause });
       }
-      const exitCode = result.exitCode ?? 1;
-      if (exitCode !== 0 && !options.allowFailure) throw classifyFailure(command, exitCode, stderr);
-      return { stdout, stderr, exitCode };
+      const { stdout, stderr } = result;
+      if (result.spawnError) {
+        const code = result.spawnError.code;
+        if (code === 'ENOENT') throw new ExecError('not-found', command, undefined, `${file}: not installed`, { cause: result.spawnError });
+        if (code === 'EACCES') throw new ExecError('permission', command, undefined, `${file}: permission denied`, { cause: result.spawnError });
+        throw new ExecError('failed', command, undefined, result.spawnError.message, { cause: result.spawnError });
+      }
+      if (result.timedOut) throw new ExecError('timeout', command, undefined, `timed out after ${timeoutMs} ms`);
+      if (result.overflow) throw new ExecError('failed', command, undefined, `printed more than ${MAX_OUTPUT_BYTES} bytes`);
+      if (result.exitCode === undefined) throw new ExecError('failed', command, undefined, `killed by ${result.signal ?? 'signal'}`);
+      if (result.exitCode !== 0 && !options.allowFailure) throw classifyFailure(command, result.exitCode, stderr);
+      return { stdout, stderr, exitCode: result.exitCode };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
@@ -8,6 +9,8 @@ import type { ResolvedFacts } from '../discovery/facts.js';
 import { desiredRuleset } from '../model/desired.js';
 import type { Mode, Ruleset } from '../model/types.js';
 import { expandProfile, ProfileError } from './expand.js';
+import { BUILT_IN_PROFILES } from './precompiled.js';
+import type { PrecompiledProfile, PrecompiledProfiles } from './precompiled.js';
 import { Profile } from './schema.js';
 
 /** rules/ at the package root: two levels up from both src/profiles and dist/profiles. */
@@ -28,8 +31,15 @@ export function parseProfile(text: string, label: string): Profile {
 
 const cache = new Map<string, Profile>();
 
-/** Reads a built-in profile from rules/<name>.yaml (cached: they ship with tsfw). */
-export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
+/**
+ * Reads a built-in profile from rules/<name>.yaml (cached: they ship with tsfw). The build's
+ * precompiled form stands in for parsing when the file still holds the text it was made from.
+ */
+export function loadProfile(
+  name: string,
+  dir: string = RULES_DIR,
+  precompiled: PrecompiledProfiles | undefined = dir === RULES_DIR ? BUILT_IN_PROFILES : undefined,
+): Profile {
   const file = `${dir}${name}.yaml`;
   let profile = cache.get(file);
   if (!profile) {
@@ -40,10 +50,22 @@ export function loadProfile(name: string, dir: string = RULES_DIR): Profile {
       const reason = error instanceof UnreadableFileError ? error.reason : 'cannot read';
       throw new ProfileError([`profile ${name}: ${file}: ${reason}`]);
     }
-    profile = parseProfile(text, `rules/${name}.yaml`);
+    const built = precompiled?.[name];
+    profile = built !== undefined && built.text === text ? built.profile : parseProfile(text, `rules/${name}.yaml`);
     cache.set(file, profile);
   }
   return profile;
+}
+
+/** Build step (scripts/bundle.mjs): every profile in `dir` parsed and validated, with its text. */
+export function precompileProfiles(dir: string = RULES_DIR): PrecompiledProfiles {
+  const out: Record<string, PrecompiledProfile> = {};
+  for (const entry of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+    const name = entry.slice(0, -'.yaml'.length);
+    const text = readBoundedFile(`${dir}${entry}`).toString('utf8');
+    out[name] = { text, profile: parseProfile(text, `rules/${entry}`) };
+  }
+  return out;
 }
 
 /**

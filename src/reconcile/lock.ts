@@ -77,7 +77,7 @@ export async function acquireLock(options: LockOptions): Promise<Release> {
       };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      // proper-lockfile found it stale but cannot rmdir it: our owner record is inside.
+      // proper-lockfile found it stale but cannot rmdir it: its holder's owner record is inside.
       if (code === 'ENOTEMPTY') {
         moveAside(lockPath, (moved) => isStale(moved));
         continue;
@@ -112,7 +112,7 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
  * exists), so there is no moment at which a killed holder leaves a lock that does not name it.
  */
 function ownerRecordingFs() {
-  const record = `owner.${process.pid}.${pidNamespace()}`;
+  const record = ownRecordName();
   return {
     ...fs,
     mkdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
@@ -150,8 +150,19 @@ function makeLockDir(path: string): void {
   }
 }
 
+/** This process's owner record: `owner.<pid>.<pid namespace inode>`. */
+function ownRecordName(): string {
+  return `owner.${process.pid}.${pidNamespace()}`;
+}
+
+/**
+ * Removes this process's own record only. Two exit hooks (ours and proper-lockfile's) both release
+ * the lock; by the second, another process may already hold a new lock at the same path (a rename
+ * onto the emptied directory), and removing its record would delete that lock under it. A lock
+ * that still holds another record is not removed (rmdir fails: not empty).
+ */
 function removeOwnerRecords(lockPath: string): void {
-  for (const name of ownerRecords(lockPath)) rmSync(join(lockPath, name), { force: true });
+  rmSync(join(lockPath, ownRecordName()), { force: true });
 }
 
 function ownerRecords(lockPath: string): string[] {

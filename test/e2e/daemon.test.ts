@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { createExecaRunner, inNetnsSpawner } from '../../src/exec/runner.js';
+import { createProcessRunner, inNetnsSpawner } from '../../src/exec/runner.js';
 import type { SpawnedChild } from '../../src/exec/runner.js';
 import { tempConfig } from '../helpers/cli.js';
 import type { TempConfig } from '../helpers/cli.js';
@@ -30,7 +30,7 @@ interface Watch {
 
 async function watchEvents(ns: Netns): Promise<Watch> {
   const events: { at: number; line: string }[] = [];
-  const child: SpawnedChild = inNetnsSpawner(createExecaRunner(), ns.name).spawn('nft', ['-j', 'monitor'], (line) => {
+  const child: SpawnedChild = inNetnsSpawner(createProcessRunner(), ns.name).spawn('nft', ['-j', 'monitor'], (line) => {
     events.push({ at: performance.now(), line });
   });
   await new Promise((r) => setTimeout(r, 200)); // let nft subscribe

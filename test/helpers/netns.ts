@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { createExecaRunner, inNetns } from '../../src/exec/runner.js';
+import { createProcessRunner, inNetns } from '../../src/exec/runner.js';
 import type { CommandRunner } from '../../src/exec/runner.js';
 
 /**
@@ -41,7 +41,7 @@ export async function createNetns(prefix = 'tsfwt'): Promise<Netns> {
       });
       return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1 };
     },
-    runner: inNetns(createExecaRunner(), name),
+    runner: inNetns(createProcessRunner(), name),
     async destroy() {
       // Kill anything still running inside (listeners, daemons) before deleting.
       await execa('ip', ['netns', 'pids', name], { reject: false }).then(async (r) => {

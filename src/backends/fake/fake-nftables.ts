@@ -89,7 +89,7 @@ export function createFakeNftables(): FakeNftables {
       const command = [file, ...args].join(' ');
       calls.push(command);
       const result = file === 'nft' ? answer(args, options.input) : fail(`fake nft: cannot run ${file}\n`);
-      // Like the execa runner: non-zero exits throw typed errors unless the caller allows them.
+      // Like the process runner: non-zero exits throw typed errors unless the caller allows them.
       if (result.exitCode !== 0 && !options.allowFailure) throw classifyFailure(command, result.exitCode, result.stderr);
       return result;
     },

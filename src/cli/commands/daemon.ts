@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { childTag, createChildGuard } from '../../exec/child-guard.js';
-import { createExecaRunner } from '../../exec/runner.js';
+import { createProcessRunner } from '../../exec/runner.js';
 import { ensureTrustedDir } from '../../fsx/safe-dir.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
@@ -39,7 +39,7 @@ Examples:
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
       const daemon = await startDaemon({
         load,
-        runner: createExecaRunner(guard),
+        runner: createProcessRunner(guard),
         guard,
         log,
         runDir,

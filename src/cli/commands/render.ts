@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createBackend } from '../../backends/select.js';
 import { concreteConfig } from '../../discovery/facts.js';
 import { discoverFacts } from '../../discovery/discover.js';
-import { createExecaRunner } from '../../exec/runner.js';
+import { createProcessRunner } from '../../exec/runner.js';
 import { expandProfile } from '../../profiles/expand.js';
 import { loadProfile } from '../../profiles/load.js';
 import { PORTS_PROFILE, portRequirements } from '../../snippets/ports.js';
@@ -90,7 +90,7 @@ Details and the reasons for each form: docs/render.md in the tsfw package.`)
       // auto needs host detection; rendering never changes the host, so it shows nftables. `auto`
       // addresses and ports are discovered (read-only) so the output is what apply would write.
       const name = ctx.config.backend === 'auto' ? 'nftables' : ctx.config.backend;
-      const backend = createBackend(name, ctx.config, createExecaRunner());
+      const backend = createBackend(name, ctx.config, createProcessRunner());
       process.stdout.write(backend.render((await desiredFor(ctx)).ruleset, opts.json ? 'json' : 'text'));
     });
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ExecError } from './errors.js';
+import { createProcessRunner } from './runner.js';
+
+const runner = createProcessRunner();
+
+async function failure(promise: Promise<unknown>): Promise<ExecError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ExecError);
+  return error as ExecError;
+}
+
+describe('process runner', () => {
+  it('returns stdout and stderr as printed (final newline kept) with LC_ALL=C', async () => {
+    const r = await runner.run('sh', ['-c', 'printf "a\\nb\\n"; printf "warn\\n" >&2; printf "$LC_ALL"']);
+    expect(r).toEqual({ stdout: 'a\nb\nC', stderr: 'warn\n', exitCode: 0 });
+  });
+
+  it('hands input to the child as a readable file descriptor (nft -f - opens /dev/stdin)', async () => {
+    const r = await runner.run('sh', ['-c', 'cat /dev/stdin'], { input: 'table inet t {}\n' });
+    expect(r.stdout).toBe('table inet t {}\n');
+  });
+
+  it('a non-zero exit is a classified error, or a result with allowFailure', async () => {
+    const e = await failure(runner.run('sh', ['-c', 'echo "Error: No such file or directory" >&2; exit 1']));
+    expect(e.kind).toBe('raced');
+    expect(e.exitCode).toBe(1);
+    expect(await runner.run('sh', ['-c', 'exit 3'], { allowFailure: true })).toMatchObject({ exitCode: 3 });
+  });
+
+  it('a missing binary is not-found, a hung child a timeout, a killed one a failure', async () => {
+    expect((await failure(runner.run('tsfw-no-such-binary', []))).kind).toBe('not-found');
+    const started = Date.now();
+    const timedOut = await failure(runner.run('sleep', ['30'], { timeoutMs: 200 }));
+    expect(timedOut.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const killed = await failure(runner.run('sh', ['-c', 'kill -9 $$'], { allowFailure: true }));
+    expect(killed.message).toMatch(/killed by SIGKILL/);
+  });
+
+  it('reads output larger than a pipe buffer completely', async () => {
+    const r = await runner.run('sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" x']);
+    expect(r.stdout.length).toBe(3_000_000);
+  });
+
+  it('spawn streams lines and settles once the child has exited', async () => {
+    const lines: string[] = [];
+    const child = runner.spawn('sh', ['-c', 'echo one; echo two; echo oops >&2; exit 4'], (l) => lines.push(l));
+    const exit = await child.exited;
+    expect(exit).toEqual({ exitCode: 4, signal: undefined, stderr: 'oops\n' });
+    expect(lines).toEqual(['one', 'two']);
+    const missing = await runner.spawn('tsfw-no-such-binary', [], () => undefined).exited;
+    expect(missing.exitCode).toBeUndefined();
+    expect(missing.stderr).toMatch(/ENOENT/);
+  });
+});
