@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsx/atomic-write.js';
 import type { Ruleset } from '../model/types.js';
-import { planSysctls, SRC_VALID_MARK, wantedSysctls } from './plan.js';
+import { currentNetns } from '../reconcile/singleton.js';
+import { planSysctls, restoresMarks, SRC_VALID_MARK, wantedSysctls } from './plan.js';
 import type { SysctlOutcome, SysctlReading, SysctlRecord } from './plan.js';
 
 /**
@@ -48,12 +49,9 @@ function readRpFilter(): Record<string, string> {
  */
 type RecordFile = Record<string, SysctlRecord>;
 
-function netnsId(): string {
-  try {
-    return readlinkSync('/proc/self/ns/net');
-  } catch {
-    return 'unknown';
-  }
+/** This network namespace's entry name in the record file (`net:[4026531840]`). */
+function namespaceKey(): string {
+  return currentNetns() ?? 'unknown';
 }
 
 function readRecordFile(runDir: string): RecordFile {
@@ -67,7 +65,7 @@ function readRecordFile(runDir: string): RecordFile {
 
 /** What tsfw recorded in `runDir` for this network namespace; malformed entries count as absent. */
 export function readSysctlRecord(runDir: string): SysctlRecord {
-  const mine: unknown = readRecordFile(runDir)[netnsId()];
+  const mine: unknown = readRecordFile(runDir)[namespaceKey()];
   if (mine === null || typeof mine !== 'object') return {};
   const out: Record<string, { was: string; set: string }> = {};
   for (const [key, entry] of Object.entries(mine as Record<string, unknown>)) {
@@ -80,8 +78,8 @@ export function readSysctlRecord(runDir: string): SysctlRecord {
 function writeRecord(runDir: string, record: SysctlRecord): void {
   const path = join(runDir, RECORD_FILE);
   const all = readRecordFile(runDir);
-  if (Object.keys(record).length > 0) all[netnsId()] = record;
-  else delete all[netnsId()];
+  if (Object.keys(record).length > 0) all[namespaceKey()] = record;
+  else delete all[namespaceKey()];
   if (Object.keys(all).length > 0) {
     writeFileAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o644 });
     return;
@@ -93,16 +91,19 @@ function writeRecord(runDir: string, record: SysctlRecord): void {
   }
 }
 
-/** The host's current values that the planner needs. */
-export function readSysctls(record: SysctlRecord): SysctlReading {
+/** The host's current values that the planner needs; rp_filter only when marks are restored (else it decides nothing). */
+function readSysctls(record: SysctlRecord, withRpFilter: boolean): SysctlReading {
   const keys = new Set([SRC_VALID_MARK, ...Object.keys(record)]);
-  return { values: Object.fromEntries([...keys].map((k) => [k, readValue(k)])), rpFilter: readRpFilter() };
+  return { values: Object.fromEntries([...keys].map((k) => [k, readValue(k)])), rpFilter: withRpFilter ? readRpFilter() : {} };
 }
 
 /** Brings the kernel settings in line with `ruleset` (a dry run only plans). Writes under /proc/sys. */
 export function convergeSysctls(ruleset: Ruleset, runDir: string, options: { dryRun?: boolean } = {}): SysctlOutcome {
   const record = readSysctlRecord(runDir);
-  const reading = readSysctls(record);
+  const restores = restoresMarks(ruleset);
+  // The common case on every daemon pass without connmark: nothing wanted, nothing to put back.
+  if (!restores && Object.keys(record).length === 0) return { changes: [], released: [] };
+  const reading = readSysctls(record, restores);
   const plan = planSysctls(wantedSysctls(ruleset, reading), reading, record);
   if (options.dryRun) return { changes: plan.changes, released: plan.released };
   for (const change of plan.changes) writeFileSync(procPath(change.key), `${change.to}\n`);

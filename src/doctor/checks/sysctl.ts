@@ -42,6 +42,12 @@ export function checkForwarding(input: CheckInput): Check {
   };
 }
 
+/** The interfaces of rpFilterInterfaces that filter strictly: the kernel uses max(conf.all, conf.<iface>). */
+function strictRpFilterInterfaces(input: CheckInput): string[] {
+  const all = Number(input.facts.sysctl['ipv4/conf/all/rp_filter'] ?? 0);
+  return rpFilterInterfaces(input).filter((i) => Math.max(all, Number(input.facts.sysctl[`ipv4/conf/${i}/rp_filter`] ?? 0)) === 1);
+}
+
 /** Strict reverse-path filtering drops asymmetric subnet-route and exit-node traffic. */
 export function checkRpFilter(input: CheckInput): Check {
   const id = 'rp-filter';
@@ -49,12 +55,7 @@ export function checkRpFilter(input: CheckInput): Check {
     return { id, status: 'ok', message: 'not routing IPv4: rp_filter not relevant', fix: null };
   }
   const all = Number(input.facts.sysctl['ipv4/conf/all/rp_filter'] ?? 0);
-  const strict: string[] = [];
-  for (const iface of rpFilterInterfaces(input)) {
-    const own = Number(input.facts.sysctl[`ipv4/conf/${iface}/rp_filter`] ?? 0);
-    // The kernel uses the larger of conf.all and conf.<iface>.
-    if (Math.max(all, own) === 1) strict.push(iface);
-  }
+  const strict = strictRpFilterInterfaces(input);
   if (strict.length === 0) return { id, status: 'ok', message: 'rp_filter is off or loose on the tunnel and default-route interfaces', fix: null };
   const fix = [
     ...(all === 1 ? ['net.ipv4.conf.all.rp_filter=2'] : []),
@@ -76,9 +77,8 @@ export function checkRpFilter(input: CheckInput): Check {
 export function checkConnmark(input: CheckInput): Check {
   const id = 'connmark';
   if (!input.config.families.includes('ip')) return { id, status: 'ok', message: 'IPv4 not managed: no reverse-path check to satisfy', fix: null };
-  const all = Number(input.facts.sysctl['ipv4/conf/all/rp_filter'] ?? 0);
   // Loose mode (2) accepts any route back, and table 52's default route is one: only strict (1) drops.
-  const strict = rpFilterInterfaces(input).filter((i) => Math.max(all, Number(input.facts.sysctl[`ipv4/conf/${i}/rp_filter`] ?? 0)) === 1);
+  const strict = strictRpFilterInterfaces(input);
   if (strict.length === 0) return { id, status: 'ok', message: 'rp_filter is not strict: replies to tailscaled\'s marked sockets need no connmark', fix: null };
   const where = strict.join(', ');
   if (!restoresMarks(input.ruleset)) {
