@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
+import { createDockerIntegration } from './docker/docker.js';
 import type { Integration } from './types.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
-export function createIntegrations(_runner: CommandRunner): readonly Integration[] {
-  return [];
+export function createIntegrations(runner: CommandRunner): readonly Integration[] {
+  return [
+    createDockerIntegration(runner, { exists: existsSync }),
+  ];
 }

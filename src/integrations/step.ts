@@ -2,7 +2,12 @@ import type { Ruleset } from '../model/types.js';
 import { integrationAction } from './decide.js';
 import { readIntegrationRecord, writeIntegrationRecord } from './record.js';
 import type { IntegrationRecord } from './record.js';
-import type { Integration, IntegrationChange, Manager } from './types.js';
+import type { Integration, IntegrationChange, IntegrationItem, Manager } from './types.js';
+
+function sameItems(a: readonly IntegrationItem[], b: readonly IntegrationItem[]): boolean {
+  const key = (i: IntegrationItem) => `${i.kind}\0${i.value}\0${i.permanent}`;
+  return a.length === b.length && a.every((item, n) => key(item) === key(b[n]!));
+}
 
 /** A minimal logger (pino's shape), so this module does not depend on the log setup. */
 interface StepLog {
@@ -34,7 +39,8 @@ export function integrationsStep(runDir: string, integrations: readonly Integrat
           ? await integration.ensure(desired.wants, recorded, dryRun)
           : await integration.undo(recorded, dryRun);
         changes.push(...outcome.changes);
-        if (!dryRun && outcome.changes.length > 0) {
+        // The record follows a change, and also an item found already there or already gone.
+        if (!dryRun && (outcome.changes.length > 0 || !sameItems(outcome.record, recorded))) {
           record[m] = outcome.record;
           dirty = true;
           for (const c of outcome.changes) log.info({ manager: m, op: c.op, kind: c.kind, value: c.value, permanent: c.permanent }, 'integration change');
