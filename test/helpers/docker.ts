@@ -30,7 +30,7 @@ export interface Dockerd {
   pid(): number | undefined;
   /** Everything dockerd (and its containerd) wrote to stdout/stderr so far. */
   log(): string;
-  /** Starts dockerd and waits until its socket answers and its FORWARD jumps are in place. */
+  /** Starts dockerd and waits until its socket answers (after its iptables set-up) and FORWARD jumps to DOCKER-USER. */
   start(): Promise<void>;
   /** SIGTERM, then waits until dockerd and its containerd are gone. Docker leaves its chains behind. */
   stop(): Promise<void>;
@@ -90,9 +90,11 @@ export function createDockerd(ns: Netns, options: DockerdOptions = {}): Dockerd 
   let output = '';
 
   const answers = async () => (await execa('docker', ['-H', `unix://${socket}`, 'info', '--format', '{{.ID}}'], { reject: false, timeout: 5_000 })).exitCode === 0;
-  const jumpsFirst = async () => {
+  // dockerd answers on its socket only after its iptables set-up; the jump is checked as well. Not
+  // its position: a running tsfw daemon may already have put its own jump back above it.
+  const jumpsIn = async () => {
     const r = await ns.exec(save, ['-t', 'filter'], { reject: false });
-    return r.stdout.split('\n').find((l) => l.startsWith('-A FORWARD ')) === '-A FORWARD -j DOCKER-USER';
+    return r.stdout.split('\n').includes('-A FORWARD -j DOCKER-USER');
   };
 
   const dockerd: Dockerd = {
@@ -124,7 +126,7 @@ export function createDockerd(ns: Netns, options: DockerdOptions = {}): Dockerd 
       });
       await until('its socket and its FORWARD jumps', async () => {
         if (gone) throw new Error(`dockerd exited during start-up\n${output.split('\n').slice(-15).join('\n')}`);
-        return await answers() && await jumpsFirst();
+        return await answers() && await jumpsIn();
       }, 30_000, () => output);
     },
     async stop() {
