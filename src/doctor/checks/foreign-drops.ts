@@ -1,5 +1,5 @@
 import type { Hook } from '../../model/types.js';
-import { chainPolicy } from '../../backends/iptables/parse.js';
+import { chainPolicy, tokenize } from '../../backends/iptables/parse.js';
 import { foreignBaseChains, isXtablesTable } from '../parse-ruleset.js';
 import type { ForeignChain, ForeignTable } from '../parse-ruleset.js';
 import type { Check } from '../types.js';
@@ -32,8 +32,13 @@ function fixFor(table: ForeignTable, chain: ForeignChain, probe: Probe): string 
 /** tsfw's chains inside one table, decided by tsfw's own tracer (what its rules do with the packet). */
 function ownedChains(input: CheckInput, table: ForeignTable, hook: Hook): OwnedChains {
   const own = ownership(input);
+  const dump = isXtablesTable(table) ? input.facts.xtablesSaves?.find((d) => d.family === table.family)?.tables.find((t) => t.table === table.name) : undefined;
   return {
     owned: (chain) => own.chain(table.family, table.name, chain),
+    saved(chain, index) {
+      const rule = dump?.chains.find((c) => c.name === chain)?.rules[index];
+      return rule ? tokenize(rule.spec) : undefined;
+    },
     verdict(chain: string, packet: ProbePacket) {
       const chains = input.ruleset.chains.filter((c) => c.name === chain);
       const result = tracePacket({ ...input.ruleset, mode: 'on', chains }, hook, packet).verdict;

@@ -3,6 +3,8 @@ import type { NftExpr } from '../../backends/nftables/json.js';
 import type { TracePacket } from '../../model/trace.js';
 import type { Family } from '../../model/types.js';
 import type { ForeignChain, ForeignRule, ForeignTable } from '../parse-ruleset.js';
+import { evalXtMatch } from './xt-matches.js';
+import type { Tri } from './xt-matches.js';
 
 /**
  * Best-effort evaluation of a packet through another program's nft base chain: the simple
@@ -23,6 +25,11 @@ export interface ProbePacket extends TracePacket {
 export interface OwnedChains {
   owned(chain: string): boolean;
   verdict(chain: string, packet: ProbePacket): 'accept' | 'drop' | undefined;
+  /**
+   * The tokens of rule `index` of `chain` as iptables-nft-save printed it (xtables tables only):
+   * the options of xt matches, which the nft listing does not show.
+   */
+  saved?(chain: string, index: number): readonly string[] | undefined;
 }
 
 export interface ForeignOutcome {
@@ -31,7 +38,6 @@ export interface ForeignOutcome {
   readonly how: string;
 }
 
-type Tri = boolean | 'unknown';
 
 const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, 'ipv6-icmp': 58, icmpv6: 58 };
 
@@ -94,8 +100,9 @@ function ctStateIn(state: string, right: unknown): Tri {
 function leftValue(left: NftExpr, p: ProbePacket): { kind: 'value'; value: string | number | undefined } | { kind: 'addr' | 'ct'; value: string } | { kind: 'proto-dep'; proto: string } | undefined {
   if ('meta' in left) {
     const key = (left.meta as { key: string }).key;
-    if (key === 'iifname') return { kind: 'value', value: p.iif ?? '' };
-    if (key === 'oifname') return { kind: 'value', value: p.oif ?? '' };
+    // `iif`/`oif` compare the interface index; for named probe interfaces the name stands for it.
+    if (key === 'iifname' || key === 'iif') return { kind: 'value', value: p.iif ?? '' };
+    if (key === 'oifname' || key === 'oif') return { kind: 'value', value: p.oif ?? '' };
     if (key === 'l4proto') return { kind: 'value', value: p.proto };
     if (key === 'nfproto') return { kind: 'value', value: p.family === 'ip' ? 'ipv4' : 'ipv6' };
     if (key === 'mark') return { kind: 'value', value: p.mark ?? 0 };
@@ -117,6 +124,8 @@ function leftValue(left: NftExpr, p: ProbePacket): { kind: 'value'; value: strin
     return undefined;
   }
   if ('ct' in left && (left.ct as { key: string }).key === 'state') return { kind: 'ct', value: p.ctState ?? 'new' };
+  // The probes are not NATed: no ct status bit (dnat, snat, ...) is set.
+  if ('ct' in left && (left.ct as { key: string }).key === 'status') return { kind: 'value', value: undefined };
   if ('&' in left) {
     const [inner, mask] = left['&'] as [NftExpr, unknown];
     if ('meta' in inner && (inner.meta as { key: string }).key === 'mark' && typeof mask === 'number') {
@@ -151,7 +160,7 @@ function evalMatch(m: { op: string; left: NftExpr; right: unknown }, p: ProbePac
 type RuleVerdict = { kind: 'none' } | { kind: 'accept' | 'drop' | 'return' | 'unknown' } | { kind: 'jump' | 'goto'; target: string };
 
 /** Conditions and the verdict of one rule. */
-function inspectRule(rule: ForeignRule, p: ProbePacket): { matches: Tri; verdict: RuleVerdict } {
+function inspectRule(rule: ForeignRule, p: ProbePacket, saved?: readonly string[]): { matches: Tri; verdict: RuleVerdict } {
   let matches: Tri = true;
   let verdict: RuleVerdict = { kind: 'none' };
   for (const e of rule.expr) {
@@ -168,7 +177,11 @@ function inspectRule(rule: ForeignRule, p: ProbePacket): { matches: Tri; verdict
     } else if ('xt' in e) {
       const xt = e.xt as { type?: string; name?: string };
       if (xt.type === 'target') verdict = { kind: 'unknown' };
-      else if (xt.name !== 'comment') matches = matches === false ? false : 'unknown';
+      else if (xt.name !== 'comment') {
+        const r = saved && xt.name ? evalXtMatch(xt.name, saved, p) : 'unknown';
+        if (r === false) return { matches: false, verdict };
+        if (r === 'unknown') matches = 'unknown';
+      }
     } else if ('masquerade' in e || 'snat' in e || 'dnat' in e || 'redirect' in e) verdict = { kind: 'accept' };
     else if ('queue' in e) verdict = { kind: 'unknown' };
     else if ('limit' in e || 'quota' in e) matches = 'unknown';
@@ -185,7 +198,7 @@ function describeRule(chain: ForeignChain, index: number, rule: ForeignRule): st
 function walk(table: ForeignTable, chain: ForeignChain, p: ProbePacket, depth: number, own?: OwnedChains): ForeignOutcome | undefined {
   if (depth > 16) return { verdict: 'unknown', how: `jumps nest deeper than 16 at chain ${chain.name}` };
   for (const [i, rule] of chain.rules.entries()) {
-    const { matches, verdict } = inspectRule(rule, p);
+    const { matches, verdict } = inspectRule(rule, p, own?.saved?.(chain.name, i));
     if (matches === false || verdict.kind === 'none') continue;
     const how = describeRule(chain, i, rule);
     if (matches === 'unknown' || verdict.kind === 'unknown') return { verdict: 'unknown', how: `${how} (not understood)` };

@@ -1,6 +1,7 @@
 import type { Check } from '../types.js';
 import { isUnreadable } from '../types.js';
 import { portsOf } from './context.js';
+import { dockerForwardConfirmed } from './docker.js';
 import { ownership } from './owned.js';
 import type { CheckInput } from './context.js';
 
@@ -17,6 +18,8 @@ interface Manager {
   readonly status: 'ok' | 'warn';
   readonly interaction: string;
   readonly fix: (iface: string, port: number) => string | null;
+  /** Why the manager's effect on tailnet traffic is already dealt with here (then `ok`), if it is. */
+  readonly confirm?: (input: CheckInput) => string | undefined;
 }
 
 /** Why each row: what the manager does to traffic tsfw accepts. */
@@ -36,7 +39,8 @@ const MANAGERS: readonly Manager[] = [
   {
     id: 'docker', name: 'Docker', tables: [], chains: /^DOCKER(-USER|-FORWARD|-ISOLATION-STAGE-1)?$/, status: 'warn',
     interaction: 'Docker sets the FORWARD policy to DROP: routed tailnet traffic needs accepts in DOCKER-USER',
-    fix: (i) => `iptables -I DOCKER-USER -i ${i} -j ACCEPT && iptables -I DOCKER-USER -o ${i} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+    fix: (i) => `integrations.docker: auto (tsfw adds and removes them in mode on), or: iptables -I DOCKER-USER -i ${i} -j ACCEPT && iptables -I DOCKER-USER -o ${i} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+    confirm: dockerForwardConfirmed,
   },
   {
     id: 'kube-proxy', name: 'kube-proxy', tables: ['ip kube-proxy', 'ip6 kube-proxy'], chains: /^KUBE-(SERVICES|FORWARD|PROXY-CANARY)$/, status: 'ok',
@@ -81,6 +85,11 @@ export function checkManagers(input: CheckInput): Check[] {
     }
     if (m.cli && clis[m.cli.key] !== undefined && m.cli.active.test(clis[m.cli.key]!)) evidence.push(`${m.cli.key}: ${clis[m.cli.key]}`);
     if (evidence.length === 0) continue;
+    const confirmed = m.confirm?.(input);
+    if (confirmed !== undefined) {
+      found.push({ id: `manager-${m.id}`, status: 'ok', message: `${m.name} is present (${evidence.join('; ')}): ${confirmed}`, fix: null });
+      continue;
+    }
     found.push({
       id: `manager-${m.id}`,
       status: m.status,

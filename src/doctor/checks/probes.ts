@@ -20,11 +20,14 @@ export interface Probe {
   readonly ipt: string;
 }
 
+/** Docker's bridges and container veths: links on the host, but not where its LAN is. */
+const CONTAINER_LINK = /^(docker\d+|br-[0-9a-f]{12}|veth.*)$/;
+
 /** The host's WAN (default-route) and one other LAN interface, or placeholders. */
 export function hostInterfaces(input: CheckInput): { wan: string; lan: string } {
   const { routes, links } = input.facts;
   const wan = (!isUnreadable(routes) && routes.find((r) => r.dst === 'default')?.dev) || 'eth0';
-  const lan = (!isUnreadable(links) && links.find((l) => l !== 'lo' && l !== wan && l !== input.config.interface)) || 'lan0';
+  const lan = (!isUnreadable(links) && links.find((l) => l !== 'lo' && l !== wan && l !== input.config.interface && !CONTAINER_LINK.test(l))) || 'lan0';
   return { wan, lan };
 }
 

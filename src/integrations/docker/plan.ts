@@ -67,7 +67,7 @@ export function hasDockerUser(view: DockerView): boolean {
 }
 
 /** Whether FORWARD of this table holds tsfw's tagged jump to ts-forward (an iptables backend of the same flavour, mode on). */
-function hasOwnForwardJump(view: DockerView): boolean {
+export function hasOwnForwardJump(view: DockerView): boolean {
   const forward = view.filter?.chains.find((c) => c.name === 'FORWARD');
   return forward?.rules.some((r) => r.comment === JUMP_TAG && r.target === 'ts-forward') ?? false;
 }
@@ -82,6 +82,25 @@ export function copiesIn(view: DockerView, rule: DockerUserRule): number {
     const at = tokens.indexOf(flag);
     return at >= 0 && tokens[at + 1] === rule.iface;
   }).length;
+}
+
+/** Flags an admin's own tunnel accept may carry besides the interface (`-o tun -m conntrack --ctstate ESTABLISHED,RELATED`). */
+const HARMLESS = new Set(['-m', 'comment', '--comment', 'conntrack', '--ctstate', 'state', '--state']);
+
+/**
+ * Whether DOCKER-USER accepts traffic through the tunnel in this direction: tsfw's tagged rule, or
+ * the admin's own `-i tun -j ACCEPT` / `-o tun [-m conntrack --ctstate …] -j ACCEPT` (what doctor checks).
+ */
+export function acceptsTunnel(view: DockerView, direction: Direction, iface: string): boolean {
+  const flag = direction === 'in' ? '-i' : '-o';
+  const chain = view.filter?.chains.find((c) => c.name === 'DOCKER-USER');
+  return (chain?.rules ?? []).some((r) => {
+    const tokens = tokenize(r.spec);
+    const at = tokens.indexOf(flag);
+    if (at < 0 || tokens[at + 1] !== iface || r.target !== 'ACCEPT') return false;
+    const rest = tokens.filter((_, i) => i !== at && i !== at + 1 && i < tokens.length - 2);
+    return rest.every((t, i) => HARMLESS.has(t) || (rest[i - 1] !== undefined && rest[i - 1]!.startsWith('--')));
+  });
 }
 
 /** The rules tsfw wants: both directions in every Docker table that lacks tsfw's own forward jump. */
