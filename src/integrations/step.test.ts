@@ -76,4 +76,23 @@ describe('integrationsStep', () => {
     expect(warned).toEqual(['integration failed: left for the next pass']);
     expect(JSON.parse(readFileSync(join(runDir, 'integrations.json'), 'utf8'))).toBeTypeOf('object');
   });
+
+  it('the record follows an item found already there or already gone, without a change', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'tsfw-int-'));
+    const item: IntegrationItem = { kind: 'rule', value: 'adopted', permanent: false };
+    let record: IntegrationItem[] = [item];
+    const adopting: Integration = {
+      manager: 'docker',
+      active: () => Promise.resolve(true),
+      ensure: () => Promise.resolve({ record, changes: [] }),
+      undo: () => Promise.resolve({ record: [], changes: [] }),
+    };
+    const step = integrationsStep(runDir, [adopting], quiet);
+    const on: Ruleset = { ...ruleset('on'), wants: { ...ruleset('on').wants!, managers: { firewalld: 'off', ufw: 'off', docker: 'auto' } } };
+    expect(await step(on, false)).toEqual([]);
+    expect(readIntegrationRecord(runDir).docker).toEqual([item]);
+    record = [];
+    expect(await step(on, false)).toEqual([]);
+    expect(existsSync(join(runDir, 'integrations.json'))).toBe(false);
+  });
 });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +90,16 @@ export function createDockerd(ns: Netns, options: DockerdOptions = {}): Dockerd 
   let child: ResultPromise | undefined;
   let output = '';
 
-  const answers = async () => (await execa('docker', ['-H', `unix://${socket}`, 'info', '--format', '{{.ID}}'], { reject: false, timeout: 5_000 })).exitCode === 0;
+  // The API's /_ping over the socket (node's http client: no docker CLI needed).
+  const answers = () => new Promise<boolean>((resolve) => {
+    const req = request({ socketPath: socket, path: '/_ping', timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
   // dockerd answers on its socket only after its iptables set-up; the jump is checked as well. Not
   // its position: a running tsfw daemon may already have put its own jump back above it.
   const jumpsIn = async () => {
