@@ -8,7 +8,7 @@ import { TokenBucket } from './bucket.js';
 import type { Timers } from './coalesce.js';
 import { FightLog, REUNDO_WINDOW_MS } from './drift.js';
 import { ExecError } from '../exec/errors.js';
-import { createReconciler } from './reconciler.js';
+import { createReconciler, SETTLE_MAX_MS, SETTLE_MS } from './reconciler.js';
 import type { PassOutcome, ReconcilerDeps } from './reconciler.js';
 
 /** A one-value "kernel": the backend writes the desired mode into it; tampering changes it. */
@@ -282,5 +282,75 @@ describe('reconciler', () => {
     s.reconciler.trigger({ cause: 'schedule' });
     await s.reconciler.idle();
     expect(s.outcomes).toEqual([]);
+  });
+
+  /** A kernel where another writer pushes tsfw's jump down (drift `misordered`) and tsfw moves it back. */
+  function displacing(s: ReturnType<typeof setup>) {
+    const k = { displaced: false };
+    s.backend.observe = async () => (k.displaced ? 'displaced' : 'first');
+    s.backend.plan = (_d, state) => (state === 'first' ? { ops: [], drift: [], warnings: [] } : {
+      ops: [{ op: 'fill-chain' as const, family: 'ip', table: 'filter', chain: 'FORWARD', reason: 'jump moved', pieces: [{ section: 'mode' as const, body: 'x' }] }],
+      drift: [{ kind: 'misordered' as const, family: 'ip', table: 'filter', chain: 'FORWARD', detail: 'jump to ts-forward is at position 3, expected 1' }],
+      warnings: [],
+    });
+    s.backend.apply = async () => {
+      s.kernel.writes += 1;
+      k.displaced = false;
+    };
+    return k;
+  }
+
+  it('dockerd-style start-up bursts (three inserts above tsfw\'s jump within 0.2 s), six in a row 1.5 s apart: one repair each, no backoff, no error line', async () => {
+    const s = setup(10);
+    const k = displacing(s);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    for (let restart = 0; restart < 6; restart++) {
+      for (let insert = 0; insert < 3; insert++) {
+        k.displaced = true;
+        s.reconciler.trigger({ cause: 'event', detail: `insert ${insert}` });
+        await s.reconciler.idle();
+        s.clock.advance(100);
+      }
+      // The burst is over: the settled pass moves the jump back.
+      s.clock.advance(SETTLE_MS);
+      await s.reconciler.idle();
+      expect(k.displaced).toBe(false);
+      s.clock.advance(1_500 - 300 - SETTLE_MS);
+    }
+    expect(s.reconciler.backoff()).toMatchObject({ active: false, episodes: 0 });
+    expect(s.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    // The first insert of the first burst is not a re-undo (repaired at once); later ones settle.
+    expect(s.kernel.writes).toBe(1 + 6);
+    expect(s.outcomes.filter((o) => o.trigger.settled).map((o) => [o.trigger.cause, o.result])).toEqual(Array(6).fill(['event', 'repaired']));
+    expect(s.outcomes.filter((o) => o.result === 'settling')).toHaveLength(3 * 6 - 1);
+  });
+
+  it('a writer that never pauses is repaired every SETTLE_MAX_MS at the latest and still backs off', async () => {
+    const s = setup(3);
+    const k = displacing(s);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    for (let i = 0; i < 200 && !s.reconciler.backoff().active; i++) {
+      k.displaced = true;
+      s.reconciler.trigger({ cause: 'event' });
+      await s.reconciler.idle();
+      s.clock.advance(100);
+    }
+    expect(s.reconciler.backoff().active).toBe(true);
+    const repairs = s.outcomes.filter((o) => o.result === 'repaired').map((o) => o.at);
+    for (let i = 2; i < repairs.length; i++) expect(repairs[i]! - repairs[i - 1]!).toBeGreaterThanOrEqual(SETTLE_MAX_MS - 100);
+  });
+
+  it('a re-undo that deletes (not only moves) tsfw\'s object still spends the budget at once', async () => {
+    const s = setup(1);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    for (let i = 0; i < 3; i++) {
+      s.kernel.value = 'tampered';
+      s.reconciler.trigger({ cause: 'event' });
+      await s.reconciler.idle();
+    }
+    expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'repaired', 'held', 'held']);
   });
 });

@@ -26,6 +26,8 @@ export interface Trigger {
   readonly detail?: string;
   /** The program whose committed transaction caused this trigger, e.g. `firewalld[812]`. */
   readonly by?: string;
+  /** The pass that repairs a displacement once its writer has been quiet (see SETTLE_MS). */
+  readonly settled?: boolean;
 }
 
 /** What a pass converges to, from the current good config. */
@@ -89,6 +91,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let backoffTimer: unknown;
   let backoff: { since: number; until: number; held: number } | undefined;
   let episodes = 0;
+  /** A displacement burst being waited out: when it began and the timer of its settled pass. */
+  let settle: { since: number; timer?: unknown } | undefined;
 
   const mergeInto = (queued: Trigger | undefined, next: Trigger): Trigger => {
     if (!queued) return next;
@@ -112,24 +116,35 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const started = performance.now();
     let outcome: PassOutcome;
     let objects: { objects?: readonly ObjectStatus[] } = {};
+    let settling = false;
     try {
       const result = await deps.withLock(async () => {
         const { backend, desired } = await deps.target();
         // Only an object undone again right after tsfw restored it spends the budget: bursts are
-        // free. Decided once per pass, so a retried write does not pay twice.
+        // free. A re-undo that only pushed tsfw's objects down waits for its writer to finish
+        // (settling) and then pays once. Decided once per pass, so a retried write does not pay twice.
         let allowed: boolean | undefined;
-        const mayWrite = (plan: Plan) => allowed ??= isAdminCause(trigger.cause)
-          || !deps.fights.isReundo(deps.now(), driftObjects(plan.drift))
-          || deps.bucket.take(deps.now());
+        const mayWrite = (plan: Plan) => allowed ??= (() => {
+          if (isAdminCause(trigger.cause) || !deps.fights.isReundo(deps.now(), driftObjects(plan.drift))) return true;
+          if (!trigger.settled && displacedOnly(plan) && mayStillSettle(deps.now())) {
+            settling = true;
+            return false;
+          }
+          return deps.bucket.take(deps.now());
+        })();
         const onObserved = deps.inspect?.() ? (state: unknown) => {
           objects = { objects: backend.inspect(desired, state) };
         } : undefined;
         return convergeRetryingRaces(() => converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}), ...deps.steps }), trigger);
       });
       if (result.changed && !result.held) deps.fights.markRestored(deps.now(), driftObjects(result.drift));
-      const kind: PassResult = !result.changed ? 'quiet' : result.held ? 'held' : 'repaired';
+      const kind: PassResult = settling ? 'settling' : !result.changed ? 'quiet' : result.held ? 'held' : 'repaired';
       outcome = { trigger, at, result: kind, durationMs: ms(started), converge: result, ...objects };
-      report(outcome, result);
+      if (settling) armSettle(trigger, result);
+      else {
+        endSettle();
+        report(outcome, result);
+      }
     } catch (error) {
       outcome = { trigger, at, result: 'error', durationMs: ms(started), error, ...objects };
       deps.log.error({ cause: trigger.cause, detail: trigger.detail, err: error }, 'reconcile pass failed');
@@ -147,6 +162,27 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         deps.log.debug({ cause: trigger.cause, attempt, err: error }, 'state changed underneath a write: retrying');
       }
     }
+  };
+
+  /** A displacement burst is waited out for at most SETTLE_MAX_MS; after that the repair pays as usual. */
+  const mayStillSettle = (now: number) => settle === undefined || now - settle.since < SETTLE_MAX_MS;
+
+  /** Re-arms the settled pass: SETTLE_MS after this pass, never past the burst's cap. */
+  const armSettle = (trigger: Trigger, result: ConvergeResult) => {
+    const now = deps.now();
+    settle ??= { since: now };
+    if (settle.timer !== undefined) deps.timers.clearTimeout(settle.timer);
+    settle.timer = deps.timers.setTimeout(() => {
+      if (settle) settle.timer = undefined;
+      // The settled pass keeps the cause that found the displacement (repairs are counted by it).
+      api.trigger({ ...trigger, settled: true });
+    }, Math.max(0, Math.min(SETTLE_MS, settle.since + SETTLE_MAX_MS - now)));
+    deps.log.debug({ drift: driftDetails(result.drift) }, 'tsfw\'s objects pushed down by another writer: repairing once it settles');
+  };
+
+  const endSettle = () => {
+    if (settle?.timer !== undefined) deps.timers.clearTimeout(settle.timer);
+    settle = undefined;
   };
 
   const report = (outcome: PassOutcome, result: ConvergeResult) => {
@@ -217,6 +253,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     async stop() {
       stopped = true;
       if (backoffTimer !== undefined) deps.timers.clearTimeout(backoffTimer);
+      endSettle();
       await api.idle();
     },
     backoff() {
@@ -232,6 +269,21 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     },
   };
   return api;
+}
+
+/**
+ * A re-undo that only moved tsfw's objects down (another writer inserted its own rules above
+ * them, as dockerd does at every start: a dozen iptables commands within a second) is repaired
+ * once the writer has been quiet this long, so the whole burst costs one repair token.
+ */
+export const SETTLE_MS = 500;
+
+/** The longest a displacement burst is waited out: a writer that never pauses is repaired (and paid for) anyway. */
+export const SETTLE_MAX_MS = 3_000;
+
+/** Drift that consists only of tsfw's objects out of place (none missing or changed). */
+function displacedOnly(plan: Plan): boolean {
+  return plan.drift.length > 0 && plan.drift.every((d) => d.kind === 'misordered');
 }
 
 /** Attempts of one pass when another writer keeps racing it; beyond that the pass fails. */

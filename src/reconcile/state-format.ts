@@ -10,8 +10,11 @@ import type { FightCount } from './drift.js';
 /** Why a pass ran (the table of causes is causes.ts). */
 export type { PassCause } from './causes.js';
 
-/** How a pass ended: nothing to do, repaired, repair held back by the anti-fight budget, failed. */
-export type PassResult = 'quiet' | 'repaired' | 'held' | 'error';
+/**
+ * How a pass ended: nothing to do, repaired, repair held back by the anti-fight budget, repair
+ * left until another writer's burst of inserts above tsfw's objects has settled, failed.
+ */
+export type PassResult = 'quiet' | 'repaired' | 'held' | 'settling' | 'error';
 
 export interface PassRecord {
   readonly at: string;
