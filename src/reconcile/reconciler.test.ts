@@ -342,6 +342,20 @@ describe('reconciler', () => {
     for (let i = 2; i < repairs.length; i++) expect(repairs[i]! - repairs[i - 1]!).toBeGreaterThanOrEqual(SETTLE_MAX_MS - 100);
   });
 
+  it('a displacement found by the schedule (iptables-legacy: no events) is repaired at once', async () => {
+    const s = setup(10);
+    const k = displacing(s);
+    k.displaced = true;
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    // Undone again right after the start-up repair: a re-undo, paid at once.
+    k.displaced = true;
+    s.reconciler.trigger({ cause: 'schedule' });
+    await s.reconciler.idle();
+    expect(s.outcomes.map((o) => o.result)).toEqual(['repaired', 'repaired']);
+    expect(k.displaced).toBe(false);
+  });
+
   it('a re-undo that deletes (not only moves) tsfw\'s object still spends the budget at once', async () => {
     const s = setup(1);
     s.reconciler.trigger({ cause: 'startup' });

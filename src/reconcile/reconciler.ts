@@ -126,7 +126,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         let allowed: boolean | undefined;
         const mayWrite = (plan: Plan) => allowed ??= (() => {
           if (isAdminCause(trigger.cause) || !deps.fights.isReundo(deps.now(), driftObjects(plan.drift))) return true;
-          if (!trigger.settled && displacedOnly(plan) && mayStillSettle(deps.now())) {
+          // Only kernel events show a burst in progress; a schedule pass sees one snapshot per period anyway.
+          if (trigger.cause === 'event' && !trigger.settled && displacedOnly(plan) && mayStillSettle(deps.now())) {
             settling = true;
             return false;
           }
