@@ -277,7 +277,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
  * them, as dockerd does at every start: a dozen iptables commands within a second) is repaired
  * once the writer has been quiet this long, so the whole burst costs one repair token.
  */
-export const SETTLE_MS = 500;
+export const SETTLE_MS = 250;
 
 /** The longest a displacement burst is waited out: a writer that never pauses is repaired (and paid for) anyway. */
 export const SETTLE_MAX_MS = 3_000;
