@@ -57,13 +57,13 @@ export async function converge<S, P extends Piece>(
 ): Promise<ConvergeResult> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const observed = await backend.observe();
+  const observed = await backend.observe(desired);
   const plan = backend.plan(desired, observed);
   const changed = plan.ops.length > 0;
   const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);
   if (changed && !options.dryRun && !held) {
     await backend.apply(plan);
-    const again = await backend.observe();
+    const again = await backend.observe(desired);
     options.onObserved?.(again);
     const after = backend.plan(desired, again);
     if (after.ops.length > 0) throw new ConvergenceError(after.drift);

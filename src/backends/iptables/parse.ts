@@ -67,7 +67,8 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
-function ruleFrom(chain: string, spec: string, packets: number, bytes: number): IptRule {
+/** One rule from its spec (the text after `-A CHAIN `), picking out comment and target. */
+export function ruleFrom(chain: string, spec: string, packets: number, bytes: number): IptRule {
   const tokens = tokenize(spec);
   let comment: string | undefined;
   let target: string | undefined;

@@ -25,7 +25,7 @@ Examples:
       const ctx = createContext(opts);
       const { backend, choice } = await resolveBackend(ctx);
       const { ruleset: desired, facts } = await desiredFor(ctx);
-      const state = await backend.observe();
+      const state = await backend.observe(desired);
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
       const source = ctx.loaded.source;
