@@ -48,13 +48,20 @@ describe('planTableReads', () => {
   const wants = { filter: ['ts-input', 'ts-forward'], nat: ['ts-postrouting'], mangle: ['ts-clamp', 'ts-prerouting', 'ts-mangle-out'] };
   const wanted = (w: Record<string, string[]>) => (table: string) => new Set(w[table] ?? []);
 
-  it('reads chain by chain where other programs have chains, every built-in and ts-* chain present; saves a table of tsfw alone', () => {
+  it('beside other programs\' chains in the family reads every table chain by chain: each built-in and ts-* chain present', () => {
     expect(listed.filter((c) => c.table === 'filter').map((c) => c.name).sort()).toEqual(['ADMIN', 'FORWARD', 'INPUT', 'ts-forward', 'ts-input']);
     expect(planTableReads(listed, wanted(wants))).toEqual([
       { table: 'filter', how: 'chains', chains: ['ts-input', 'ts-forward', 'INPUT', 'FORWARD'] },
       { table: 'nat', how: 'chains', chains: ['ts-postrouting', 'POSTROUTING'] },
-      { table: 'mangle', how: 'save', why: 'no other program has chains here' },
+      { table: 'mangle', how: 'chains', chains: ['ts-clamp', 'ts-prerouting', 'ts-mangle-out', 'PREROUTING', 'FORWARD', 'OUTPUT'] },
     ]);
+  });
+
+  it('saves each table when the family holds only built-in and ts-* chains (one process per table is cheaper then)', () => {
+    const alone = listed.filter((c) => !c.name.startsWith('ADMIN'));
+    expect(planTableReads(alone, wanted(wants)).map((r) => r.how)).toEqual(['save', 'save', 'save']);
+    // A native table of the same family counts as another program's: every save would read its rules too.
+    expect(planTableReads([...alone, { table: 'admin', name: 'c0' }], wanted(wants)).map((r) => r.how)).toEqual(['chains', 'chains', 'chains']);
   });
 
   it('saves the whole table when a ts-* chain there is not wanted (admin jumps to it decide its fate), or when desired is unknown', () => {

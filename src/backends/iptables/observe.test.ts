@@ -14,10 +14,10 @@ import { planIptables } from './plan.js';
  * tsfw chains and built-in chains as from the whole-table save, so it plans the same.
  */
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/iptables/${name}`, import.meta.url), 'utf8');
-const chainText = new Map(fixture('nft-mixed.chains').split(/^## /m).slice(1).map((s) => {
+const chainText = new Map<string, string>(fixture('nft-mixed.chains').split(/^## /m).slice(1).map((s) => {
   const [head, ...body] = s.split('\n');
   const [table, chain] = head!.split(' ');
-  return [`-t ${table} -w -v -S ${chain}`, body.join('\n')] as const;
+  return [`-t ${table!} -w -v -S ${chain!}`, body.join('\n')];
 }));
 const saveText = (table: string) => `*${table}\n${fixture('nft-mixed.save').split(`*${table}\n`)[1]!.split('COMMIT\n')[0]}COMMIT\n`;
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', exitCode: 0 });
@@ -52,7 +52,7 @@ describe('observeIptFamily, iptables-nft', () => {
       'nft -j list chains ip',
       ...['ts-input', 'ts-forward', 'INPUT', 'FORWARD'].map((c) => `iptables-nft -t filter -w -v -S ${c}`),
       ...['ts-postrouting', 'POSTROUTING'].map((c) => `iptables-nft -t nat -w -v -S ${c}`),
-      'iptables-nft-save -c -t mangle',
+      ...['ts-clamp', 'ts-prerouting', 'ts-mangle-out', 'PREROUTING', 'FORWARD', 'OUTPUT'].map((c) => `iptables-nft -t mangle -w -v -S ${c}`),
     ].sort());
     expect(calls[0]).toBe('nft -j list chains ip');
     expect(calls.some((c) => c.includes('ADMIN'))).toBe(false);

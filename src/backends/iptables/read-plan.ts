@@ -44,24 +44,28 @@ export function parseChainNames(text: string): ListedIptChain[] | undefined {
   });
 }
 
+const isBuiltin = (c: ListedIptChain) => (IPT_TABLES as readonly string[]).includes(c.table) && BUILTIN_CHAINS[c.table as IptTable].includes(c.name);
+
 /**
- * The read of each table. Per chain only where it pays and is complete: the table holds chains of
- * other programs (else one save is the cheaper single process), tsfw knows which of its chains it
- * wants (`wanted`, per table; undefined: read everything), and every ts-* chain present is wanted
- * (a stale one is deleted only if no admin rule jumps to it, which only the whole table shows).
- * A base chain that is not a built-in one makes the table one iptables-nft cannot show: the save
- * reports that as before. Per chain, tsfw reads every built-in chain present (its tagged jumps,
- * stale ones included, can only be there) and every ts-* chain.
+ * The read of each table. Per chain only where it pays and is complete: some table of the family
+ * holds chains of other programs (else one save per table is the cheaper single process; but any
+ * save fetches every rule of the family, so beside 10,000 foreign rules even the save of a table
+ * of tsfw's alone costs 75 ms), tsfw knows which of its chains it wants (`wanted`, per table;
+ * undefined: read everything), and every ts-* chain present is wanted (a stale one is deleted
+ * only if no admin rule jumps to it, which only the whole table shows). A base chain that is not a
+ * built-in one makes the table one iptables-nft cannot show: the save reports that as before. Per
+ * chain, tsfw reads every built-in chain present (its tagged jumps, stale ones included, can only
+ * be there) and every ts-* chain.
  */
 export function planTableReads(listed: readonly ListedIptChain[], wanted: ((table: IptTable) => ReadonlySet<string>) | undefined): TableRead[] {
+  const foreign = listed.some((c) => !isBuiltin(c) && !isOwnedChain(c.name));
   return IPT_TABLES.map((table): TableRead => {
     const chains = listed.filter((c) => c.table === table);
     if (chains.length === 0) return { table, how: 'absent' };
     const builtins: readonly string[] = BUILTIN_CHAINS[table];
     const odd = chains.find((c) => (c.hook !== undefined) !== builtins.includes(c.name));
     if (odd) return { table, how: 'save', why: `chain ${odd.name} is ${odd.hook ? 'a base chain' : 'a regular chain with a built-in name'}` };
-    const foreign = chains.filter((c) => !builtins.includes(c.name) && !isOwnedChain(c.name));
-    if (foreign.length === 0) return { table, how: 'save', why: 'no other program has chains here' };
+    if (!foreign) return { table, how: 'save', why: 'no other program has chains in this family' };
     if (!wanted) return { table, how: 'save', why: 'no desired state given' };
     const want = wanted(table);
     const stale = chains.find((c) => isOwnedChain(c.name) && !want.has(c.name));
