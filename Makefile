@@ -20,7 +20,9 @@ deps: $(NODE_STAMP) apt-deps
 # The test suite also drives the real ansible-playbook, checks the unit with systemd-analyze, builds
 # Debian roots with debootstrap (systemd host, base-image stand-in) and the image with buildah.
 CORE_BINS := nft:nftables iptables:iptables iptables-legacy:iptables ip:iproute2 ping:iputils-ping
-TEST_BINS := $(CORE_BINS) python3:python3 ansible-playbook:ansible-core systemd-analyze:systemd debootstrap:debootstrap buildah:buildah runc:runc
+# ufw, firewalld and Docker are the neighbours the integration tests run in their own namespaces.
+TEST_BINS := $(CORE_BINS) python3:python3 ansible-playbook:ansible-core systemd-analyze:systemd debootstrap:debootstrap buildah:buildah runc:runc \
+  ufw:ufw firewalld:firewalld dbus-daemon:dbus-daemon dockerd:docker.io
 
 define apt_install_missing
 	@missing=""; \
@@ -30,7 +32,7 @@ define apt_install_missing
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  $$SUDO ./scripts/apt-install.sh $$missing; \
 	fi
 endef
 

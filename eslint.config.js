@@ -35,6 +35,8 @@ export const pureFiles = [
   'src/doctor/run.ts',
   'src/doctor/types.ts',
   'src/profiles/expand.ts',
+  'src/integrations/decide.ts',
+  'src/integrations/types.ts',
   'src/profiles/schema.ts',
   'src/backends/*/render.ts',
   'src/backends/*/parse.ts',

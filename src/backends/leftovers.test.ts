@@ -43,7 +43,7 @@ describe('cleanup across backends', () => {
   });
 
   it('folds removed leftovers into the active result as a change, tagged with the backend', () => {
-    const base: ConvergeResult = { changed: false, dryRun: false, writes: [], sysctls: [], mode: 'on', backend: 'nftables', actions: [], drift: [], warnings: [], durationMs: 1 };
+    const base: ConvergeResult = { changed: false, dryRun: false, writes: [], sysctls: [], integrations: [], mode: 'on', backend: 'nftables', actions: [], drift: [], warnings: [], durationMs: 1 };
     const merged = withLeftovers(base, [
       { backend: 'iptables-legacy', status: 'removed', actions: [{ op: 'delete-chain', family: 'ip', table: 'filter', chain: 'ts-input', reason: 'not wanted in mode off' }], writes: [{ file: 'iptables-legacy-restore', args: ['--noflush'], input: '*filter\n-X ts-input\nCOMMIT\n' }], drift: [], warnings: [] },
       { backend: 'iptables-nft', status: 'failed', note: 'iptables-nft: boom', actions: [], writes: [], drift: [], warnings: [] },

@@ -5,10 +5,10 @@ import type { Backend } from '../backends/types.js';
 import { converge } from '../reconcile/converge.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { runDirFrom } from '../reconcile/lock.js';
-import { sysctlStep } from '../sysctl/host.js';
 import type { CommandContext } from './context.js';
 import { desiredFor } from './desired.js';
 import { lockForWrite } from './lock.js';
+import { passSteps } from './pass-steps.js';
 
 /**
  * The write path apply and reconcile share: take the lock, remove tsfw's leftovers from other
@@ -26,7 +26,7 @@ export async function convergeOnce(
   const mayHaveSwitched = readLastBackend(runDir) !== choice.backend;
   const leftovers = mayHaveSwitched ? await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun }) : [];
   ctx.log.debug({ mayHaveSwitched, leftovers: leftovers.map((c) => `${c.backend}:${c.status}`) }, 'leftover check');
-  const result = withLeftovers(await converge(backend, (await desiredFor(ctx)).ruleset, { dryRun, sysctls: sysctlStep(runDir, ctx.log) }), leftovers);
+  const result = withLeftovers(await converge(backend, (await desiredFor(ctx)).ruleset, { dryRun, ...passSteps(runDir, ctx.runner, ctx.log) }), leftovers);
   // A failed leftover check (not a skipped one: no binary means nothing to remove) runs again next
   // time. An unchanged backend is already recorded: a converged pass writes nothing.
   if (!dryRun && mayHaveSwitched && leftovers.every((c) => c.status !== 'failed')) recordLastBackend(runDir, choice.backend);

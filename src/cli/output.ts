@@ -18,6 +18,7 @@ export function resultJson(result: ConvergeResult, choice: BackendChoice, extra:
     writes: result.writes,
     drift: result.drift,
     sysctls: result.sysctls,
+    integrations: result.integrations,
     warnings: [...choice.warnings, ...result.warnings],
     durationMs: result.durationMs,
     ...extra,
@@ -38,6 +39,9 @@ export function printResult(result: ConvergeResult, verb: string): void {
       lines.push(`  ${result.dryRun ? 'would ' : ''}${a.op} ${where}: ${a.reason}`);
     }
     for (const c of result.sysctls) lines.push(`  ${result.dryRun ? 'would set' : 'set'} sysctl ${c.key} ${c.from} -> ${c.to}: ${c.reason}`);
+    for (const c of result.integrations) {
+      lines.push(`  ${result.dryRun ? 'would ' : ''}${c.op} ${c.manager} ${c.kind} ${c.value}${c.permanent ? ' (runtime and permanent)' : ' (runtime only)'}`);
+    }
     // A dry run shows exactly what the write would send, byte for byte.
     if (result.dryRun) {
       for (const w of result.writes) lines.push(`  would run: ${[w.file, ...w.args].join(' ')} with stdin:`, w.input.replace(/\n$/, ''));

@@ -167,6 +167,16 @@ export const MetricsConfig = z.strictObject({
     .optional(),
 });
 
+/** `auto`: in mode on, let tsfw's traffic through that manager while it is active; `off`: never touch it. */
+const IntegrationMode = z.enum(['auto', 'off']).default('auto');
+
+/** One key per firewall manager tsfw cooperates with (src/integrations/, docs/integrations.md). */
+export const IntegrationsConfig = z.strictObject({
+  firewalld: IntegrationMode,
+  ufw: IntegrationMode,
+  docker: IntegrationMode,
+});
+
 export const LogConfig = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -203,6 +213,7 @@ export const Config = z.strictObject({
   log: LogConfig.prefault({}),
   lockdown: LockdownConfig.prefault({}),
   metrics: MetricsConfig.prefault({}),
+  integrations: IntegrationsConfig.prefault({}),
   /** Remove tsfw's objects when the daemon stops (default: rules stay, the firewall stays closed). */
   cleanupOnStop: z.boolean().default(false),
 });

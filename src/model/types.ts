@@ -102,9 +102,22 @@ export interface Chain {
   readonly rules: readonly Rule[];
 }
 
+/**
+ * What the host's other firewall managers (firewalld, ufw, Docker) must let through for tsfw's
+ * rules to take effect: the tunnel interface and the WireGuard UDP ports (src/integrations/).
+ */
+export interface ManagerWants {
+  readonly tunnel: string;
+  readonly ports: readonly number[];
+  /** The config's `integrations` section: `auto` (act while that manager is active) or `off`. */
+  readonly managers: Readonly<Record<'firewalld' | 'ufw' | 'docker', 'auto' | 'off'>>;
+}
+
 /** Everything tsfw wants to exist for one config. */
 export interface Ruleset {
   readonly mode: Mode;
   readonly families: readonly Family[];
   readonly chains: readonly Chain[];
+  /** Absent in rulesets built without a config (tests, fakes): no other manager is asked for anything. */
+  readonly wants?: ManagerWants;
 }

@@ -76,5 +76,5 @@ export function rulesetFor(config: Config, mode: Mode = config.mode, facts: Reso
   // The mode given wins over the file's: `connmark: auto` follows the mode actually applied.
   const concrete = concreteConfig({ ...config, mode }, facts);
   const chains = config.profiles.flatMap((name) => expandProfile(loadProfile(name), concrete));
-  return desiredRuleset(mode, config.families, chains);
+  return { ...desiredRuleset(mode, config.families, chains), wants: { tunnel: config.interface, ports: facts.ports.values, managers: config.integrations } };
 }

@@ -3,6 +3,7 @@ import type { Piece } from '../backends/transaction.js';
 import { actionsOf } from '../backends/transaction.js';
 import type { Mode, Ruleset } from '../model/types.js';
 import { ExecError } from '../exec/errors.js';
+import type { IntegrationChange } from '../integrations/types.js';
 import type { SysctlChange, SysctlOutcome } from '../sysctl/plan.js';
 
 /** The outcome of one convergence pass: the shape of `--json` output. */
@@ -17,6 +18,8 @@ export interface ConvergeResult {
   readonly drift: readonly DriftItem[];
   /** Kernel settings the pass changed (a dry run: would change), e.g. src_valid_mark for connmark. */
   readonly sysctls: readonly SysctlChange[];
+  /** Changes to other firewall managers (firewalld, ufw, Docker) the pass made (a dry run: would make). */
+  readonly integrations: readonly IntegrationChange[];
   readonly warnings: readonly string[];
   readonly durationMs: number;
   /** Set when `mayWrite` refused a write: the drift is real but was left in place. */
@@ -32,7 +35,18 @@ export class ConvergenceError extends Error {
   }
 }
 
-export interface ConvergeOptions<S = unknown> {
+/**
+ * The host steps after the backend's write, built in one place (cli/pass-steps.ts) and handed
+ * through the CLI, the daemon and the reconciler unchanged; each absent one touches nothing.
+ */
+export interface PassSteps {
+  /** Brings the kernel settings the ruleset needs in line (sysctl/host.ts). */
+  readonly sysctls?: (desired: Ruleset, dryRun: boolean) => SysctlOutcome;
+  /** Brings the other firewall managers in line (integrations/step.ts). */
+  readonly integrations?: (desired: Ruleset, dryRun: boolean) => Promise<readonly IntegrationChange[]>;
+}
+
+export interface ConvergeOptions<S = unknown> extends PassSteps {
   readonly dryRun?: boolean;
   /** Milliseconds since some epoch; injected so tests control time. */
   readonly now?: () => number;
@@ -43,8 +57,6 @@ export interface ConvergeOptions<S = unknown> {
    * the daemon's metrics can read counters without observing a second time.
    */
   readonly onObserved?: (state: S) => void;
-  /** Brings the kernel settings the ruleset needs in line (sysctl/host.ts); absent: none touched. */
-  readonly sysctls?: (desired: Ruleset, dryRun: boolean) => SysctlOutcome;
 }
 
 /**
@@ -72,8 +84,9 @@ export async function converge<S, P extends Piece>(
     options.onObserved?.(observed);
   }
   const sysctls = options.sysctls?.(desired, options.dryRun ?? false).changes ?? [];
+  const integrations = (await options.integrations?.(desired, options.dryRun ?? false)) ?? [];
   return {
-    changed: changed || sysctls.length > 0,
+    changed: changed || sysctls.length > 0 || integrations.length > 0,
     dryRun: options.dryRun ?? false,
     mode: desired.mode,
     backend: backend.name,
@@ -81,6 +94,7 @@ export async function converge<S, P extends Piece>(
     writes: changed ? backend.writes(plan) : [],
     drift: plan.drift,
     sysctls,
+    integrations,
     warnings: plan.warnings,
     durationMs: Math.round((now() - started) * 10) / 10,
     ...(held ? { held } : {}),

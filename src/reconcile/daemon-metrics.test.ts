@@ -15,7 +15,7 @@ const repaired: PassOutcome = {
   result: 'repaired',
   durationMs: 3,
   converge: {
-    changed: true, dryRun: false, writes: [], sysctls: [], mode: 'on', backend: 'fake', actions: [], warnings: [], durationMs: 3,
+    changed: true, dryRun: false, writes: [], sysctls: [], integrations: [], mode: 'on', backend: 'fake', actions: [], warnings: [], durationMs: 3,
     drift: [{ kind: 'unexpected', family: 'inet', table: 'tsfw', chain: 'ts-input', detail: 'rogue rule' }],
   },
   objects: [{ family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/tunnel-accept', present: true, packets: 4, bytes: 400 }],

@@ -19,7 +19,7 @@ import { createPassLock } from './pass-lock.js';
 import { createNotifier, watchdogMs } from './notify.js';
 import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
-import type { ConvergeOptions } from './converge.js';
+import type { PassSteps } from './converge.js';
 import { createTriggerSources } from './daemon-triggers.js';
 import type { SignalGate } from './signals.js';
 import { claimDaemon } from './singleton.js';
@@ -51,8 +51,8 @@ export interface DaemonOptions {
   readonly signals?: SignalGate;
   /** How the runner tags its children: stale ones with this tag are killed once the claim is ours. */
   readonly guard?: ChildGuard;
-  /** The sysctl step of each pass (sysctl/host.ts sysctlStep); absent: no kernel setting is touched. */
-  readonly sysctls?: ConvergeOptions['sysctls'];
+  /** The host steps of each pass (cli/pass-steps.ts); absent: nothing outside the backend is touched. */
+  readonly steps?: PassSteps;
 }
 
 /** A started daemon. */
@@ -158,7 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     timers: globalThis,
     log: rlog,
     inspect: () => metrics.enabled(),
-    ...(options.sysctls ? { sysctls: options.sysctls } : {}),
+    ...(options.steps ? { steps: options.steps } : {}),
     onPass(outcome) {
       lastOutcome = outcome;
       save(recordPass(state, outcome, facts(), Date.now()));
@@ -223,7 +223,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await reloads;
       if (config().cleanupOnStop) {
         try {
-          const result = await withLock(lockOptions, () => converge(active.backend, rulesetFor(config(), 'off'), options.sysctls ? { sysctls: options.sysctls } : {}));
+          const result = await withLock(lockOptions, () => converge(active.backend, rulesetFor(config(), 'off'), options.steps ?? {}));
           dlog.warn({ actions: result.actions.length }, 'cleanupOnStop: removed tsfw objects');
         } catch (err) {
           dlog.error({ err }, 'cleanupOnStop failed');

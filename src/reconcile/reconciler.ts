@@ -5,7 +5,7 @@ import type { TokenBucket } from './bucket.js';
 import type { Timers } from './coalesce.js';
 import { converge, ConvergenceError } from './converge.js';
 import { ExecError } from '../exec/errors.js';
-import type { ConvergeOptions, ConvergeResult } from './converge.js';
+import type { ConvergeResult, PassSteps } from './converge.js';
 import { driftDetails, driftObjects } from './drift.js';
 import type { FightLog } from './drift.js';
 import { isAdminCause } from './causes.js';
@@ -64,8 +64,8 @@ export interface ReconcilerDeps {
    * observed anyway, so counters cost no extra observe.
    */
   readonly inspect?: () => boolean;
-  /** The sysctl step of each pass (sysctl/host.ts); absent in tests on fakes: no kernel setting is touched. */
-  readonly sysctls?: ConvergeOptions['sysctls'];
+  /** The host steps of each pass (sysctls, integrations); absent in tests on fakes: nothing outside the backend is touched. */
+  readonly steps?: PassSteps;
 }
 
 
@@ -124,7 +124,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         const onObserved = deps.inspect?.() ? (state: unknown) => {
           objects = { objects: backend.inspect(desired, state) };
         } : undefined;
-        return convergeRetryingRaces(() => converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}), ...(deps.sysctls ? { sysctls: deps.sysctls } : {}) }), trigger);
+        return convergeRetryingRaces(() => converge(backend, desired, { mayWrite, ...(onObserved ? { onObserved } : {}), ...deps.steps }), trigger);
       });
       if (result.changed && !result.held) deps.fights.markRestored(deps.now(), driftObjects(result.drift));
       const kind: PassResult = !result.changed ? 'quiet' : result.held ? 'held' : 'repaired';

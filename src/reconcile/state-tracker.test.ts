@@ -17,7 +17,7 @@ const facts: DaemonFacts = {
 };
 
 const repaired: ConvergeResult = {
-  changed: true, dryRun: false, writes: [], sysctls: [], mode: 'on', backend: 'nftables', warnings: [], durationMs: 7,
+  changed: true, dryRun: false, writes: [], sysctls: [], integrations: [], mode: 'on', backend: 'nftables', warnings: [], durationMs: 7,
   actions: [{ op: 'fill-chain', family: 'inet', table: 'tsfw', chain: 'ts-input', reason: 'x' }],
   drift: [{ kind: 'missing', family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/cgnat-spoof', detail: 'rule ts-input/cgnat-spoof is missing or edited' }],
 };

@@ -1,8 +1,7 @@
-import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../fsx/atomic-write.js';
+import { readNetnsRecord, writeNetnsRecord } from '../fsx/netns-record.js';
 import type { Ruleset } from '../model/types.js';
-import { currentNetns } from '../reconcile/singleton.js';
 import { planSysctls, restoresMarks, SRC_VALID_MARK, wantedSysctls } from './plan.js';
 import type { SysctlOutcome, SysctlReading, SysctlRecord } from './plan.js';
 
@@ -13,7 +12,6 @@ import type { SysctlOutcome, SysctlReading, SysctlRecord } from './plan.js';
  */
 
 const PROC_SYS = '/proc/sys';
-const RECORD_FILE = 'sysctl.json';
 
 function procPath(key: string): string {
   return join(PROC_SYS, ...key.split('.'));
@@ -43,29 +41,11 @@ function readRpFilter(): Record<string, string> {
   return out;
 }
 
-/**
- * The record file holds one entry per network namespace (`net:[4026531840]`): the values are
- * per namespace, and several namespaces may share a run dir. Read and written under tsfw's lock.
- */
-type RecordFile = Record<string, SysctlRecord>;
-
-/** This network namespace's entry name in the record file (`net:[4026531840]`). */
-function namespaceKey(): string {
-  return currentNetns() ?? 'unknown';
-}
-
-function readRecordFile(runDir: string): RecordFile {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(join(runDir, RECORD_FILE), 'utf8'));
-    return parsed !== null && typeof parsed === 'object' ? (parsed as RecordFile) : {};
-  } catch {
-    return {};
-  }
-}
+const RECORD_FILE = 'sysctl.json';
 
 /** What tsfw recorded in `runDir` for this network namespace; malformed entries count as absent. */
 export function readSysctlRecord(runDir: string): SysctlRecord {
-  const mine: unknown = readRecordFile(runDir)[namespaceKey()];
+  const mine = readNetnsRecord(runDir, RECORD_FILE);
   if (mine === null || typeof mine !== 'object') return {};
   const out: Record<string, { was: string; set: string }> = {};
   for (const [key, entry] of Object.entries(mine as Record<string, unknown>)) {
@@ -76,19 +56,7 @@ export function readSysctlRecord(runDir: string): SysctlRecord {
 }
 
 function writeRecord(runDir: string, record: SysctlRecord): void {
-  const path = join(runDir, RECORD_FILE);
-  const all = readRecordFile(runDir);
-  if (Object.keys(record).length > 0) all[namespaceKey()] = record;
-  else delete all[namespaceKey()];
-  if (Object.keys(all).length > 0) {
-    writeFileAtomic(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o644 });
-    return;
-  }
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  writeNetnsRecord(runDir, RECORD_FILE, Object.keys(record).length > 0 ? record : undefined);
 }
 
 /** The host's current values that the planner needs; rp_filter only when marks are restored (else it decides nothing). */

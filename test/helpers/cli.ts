@@ -33,6 +33,7 @@ export interface ConvergeReport {
   readonly actions: readonly PlannedAction[];
   readonly writes: readonly ProcessWrite[];
   readonly sysctls: readonly { key: string; from: string; to: string; reason: string }[];
+  readonly integrations: readonly { manager: string; op: 'add' | 'remove'; kind: string; value: string; permanent: boolean }[];
   readonly drift: readonly DriftItem[];
   readonly warnings: readonly string[];
   readonly durationMs: number;

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { runDirFrom } from '../../reconcile/lock.js';
-import { sysctlStep } from '../../sysctl/host.js';
 import { createContext, resolveBackend } from '../context.js';
 import { convergeOnce } from '../converge-once.js';
 import { lockForWrite } from '../lock.js';
+import { passSteps } from '../pass-steps.js';
 import { guardLockout } from '../lockout-guard.js';
 import type { CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -71,15 +71,17 @@ Examples:
       await lockForWrite();
       if (opts.allBackends) {
         const report = await cleanupAllBackends(ctx.config, ctx.runner);
-        // Kernel settings tsfw changed go back too (they belong to no one backend).
-        sysctlStep(runDirFrom(process.env), ctx.log)(rulesetFor(ctx.config, 'off'), false);
+        // Kernel settings and other managers' additions go back too (they belong to no one backend).
+        const steps = passSteps(runDirFrom(process.env), ctx.runner, ctx.log);
+        steps.sysctls?.(rulesetFor(ctx.config, 'off'), false);
+        await steps.integrations?.(rulesetFor(ctx.config, 'off'), false);
         if (opts.json) printJson(report);
         else printCleanupReport(report);
         if (report.failed.length > 0) throw new Error(`cleanup failed for ${report.failed.join('; ')}`);
         return;
       }
       const { backend, choice } = await resolveBackend(ctx);
-      const result = await converge(backend, rulesetFor(ctx.config, 'off'), { sysctls: sysctlStep(runDirFrom(process.env), ctx.log) });
+      const result = await converge(backend, rulesetFor(ctx.config, 'off'), passSteps(runDirFrom(process.env), ctx.runner, ctx.log));
       if (opts.json) printJson(resultJson(result, choice));
       else printResult(result, 'cleanup');
     });

@@ -5,10 +5,10 @@ import { createProcessRunner } from '../../exec/runner.js';
 import { ensureTrustedDir } from '../../fsx/safe-dir.js';
 import { createLogger } from '../../log/logger.js';
 import { runDirFrom } from '../../reconcile/lock.js';
-import { sysctlStep } from '../../sysctl/host.js';
 import { installSignalGate } from '../../reconcile/signals.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
+import { passSteps } from '../pass-steps.js';
 
 /** `tsfw daemon`: converge, then keep converging on schedule, kernel events, SIGHUP and config changes. */
 export function registerDaemon(program: Command): void {
@@ -37,16 +37,17 @@ Examples:
       const runDir = runDirFrom(process.env);
       ensureTrustedDir(runDir, 0o755, 'run directory');
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
+      const runner = createProcessRunner(guard);
       const daemon = await startDaemon({
         load,
-        runner: createProcessRunner(guard),
+        runner,
         guard,
         log,
         runDir,
         env: process.env,
         followLogLevel: !opts.verbose,
         signals,
-        sysctls: sysctlStep(runDir, log.child({ component: 'sysctl' })),
+        steps: passSteps(runDir, runner, log),
       });
       await daemon.done;
       // Exit now rather than let the event loop drain: while Node tears a drained loop down it

@@ -1,0 +1,7 @@
+import type { CommandRunner } from '../exec/runner.js';
+import type { Integration } from './types.js';
+
+/** The one place that builds the integrations a pass visits, in MANAGERS order. */
+export function createIntegrations(_runner: CommandRunner): readonly Integration[] {
+  return [];
+}
