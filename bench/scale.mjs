@@ -20,12 +20,10 @@ const ROUNDS = 3;
 
 /** The tools whose runs make up a backend's own read (recorded from a real no-op reconcile). */
 const READ_TOOLS = {
-  nftables: ['nft'],
   'iptables-nft': ['nft', 'iptables-nft', 'ip6tables-nft', 'iptables-nft-save', 'ip6tables-nft-save'],
   'iptables-legacy': ['iptables-legacy-save', 'ip6tables-legacy-save'],
 };
 const isOwnRead = {
-  nftables: (argv) => argv.join(' ') === 'nft -j list table inet tsfw',
   'iptables-nft': (argv) => argv.join(' ').startsWith('nft -j list chains') || /^ip6?tables-nft/.test(argv[0]),
   'iptables-legacy': (argv) => /^ip6?tables-legacy-save$/.test(argv[0]),
 };
@@ -52,7 +50,10 @@ for (const backend of backends) for (const layout of LAYOUTS[backend]) {
     tsfw(ns, ['apply', '-c', config, '--no-save']);
     const check = JSON.parse(tsfw(ns, ['reconcile', '-c', config, '--json']).stdout);
     if (check.changed !== false) throw new Error(`reconcile is not a no-op with ${size} foreign rules`);
-    const own = recordCommands(ns, [process.execPath, TSFW_BIN, 'reconcile', '-c', config], READ_TOOLS[backend]).filter(isOwnRead[backend]);
+    // nftables reads its table with `nft -j -f -` and the list command on stdin: the same read as this one.
+    const own = backend === 'nftables'
+      ? [['nft', '-j', 'list', 'table', 'inet', 'tsfw']]
+      : recordCommands(ns, [process.execPath, TSFW_BIN, 'reconcile', '-c', config], READ_TOOLS[backend]).filter(isOwnRead[backend]);
     return { size, ns, foreign: foreignRules(ns, layout), ownArgv: own, wall: [], cpu: [], own: [], whole: [], scan: [] };
   });
   console.log(`\nscale on ${backend}, foreign rules ${layout}: ${ROUNDS} rounds × ${Math.ceil(runs / ROUNDS)} runs per host (+2 warm-up per round)`);
