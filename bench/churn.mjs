@@ -15,13 +15,14 @@
 // Churners are single processes: `nft -i` takes one transaction per line; iptables-nft runs as one
 // process per change (what other programs do), started on a timer. Passes are counted from the
 // daemon's own debug log lines, writes from state.json's repair counter.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commandLine, configFile, createNetns, machine, ms, run, saveResult, stats, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { fingerprint as tableFingerprint } from './lib/fingerprint.mjs';
 import { loadForeign } from './lib/foreign.mjs';
 import { sample, startIn } from './lib/proc.mjs';
 
@@ -194,17 +195,7 @@ if (only.includes('eight-tampers')) {
   const config = configFile({ backend: 'nftables', log: { level: 'debug' } });
   const d = startDaemon('tsfwb-churn-8', config, createNetns('tsfwb-churn-8'));
   await waitFor('the daemon ready', () => d.state()?.ready, 30000, [d]);
-  // tsfw's table without handles and counters, chains in name order (a re-created chain is listed last).
-  const fingerprint = () => {
-    const r = spawnSync('ip', ['netns', 'exec', d.ns, 'nft', '-j', 'list', 'table', 'inet', 'tsfw'], { encoding: 'utf8' });
-    if (r.status !== 0) return '';
-    const chains = new Map();
-    for (const o of JSON.parse(r.stdout).nftables) {
-      if (o.chain) chains.set(o.chain.name, { spec: [o.chain.type, o.chain.hook, o.chain.prio, o.chain.policy], rules: [] });
-      if (o.rule) chains.get(o.rule.chain)?.rules.push([o.rule.comment, JSON.stringify(o.rule.expr).replace(/"counter":\{[^}]*\}/g, '"counter":{}')]);
-    }
-    return JSON.stringify([...chains].sort(([a], [b]) => a.localeCompare(b)));
-  };
+  const fingerprint = () => tableFingerprint('nftables', ['ip', 'netns', 'exec', d.ns]);
   await sleep(1000);
   const golden = fingerprint();
   // A later step may find tsfw already repaired the first (that race is the point): it may fail.
