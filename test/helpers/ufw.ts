@@ -99,3 +99,16 @@ export async function startUfwHost(ns: Netns): Promise<UfwHost> {
   }
   return host;
 }
+
+/**
+ * iptables-save (v4 and v6, iptables-nft) without tsfw's lines, counters and the timestamped
+ * header lines: what must equal before and after tsfw ran.
+ */
+export async function adminIptables(host: UfwHost): Promise<string> {
+  const out: string[] = [];
+  for (const save of ['iptables-nft-save', 'ip6tables-nft-save']) {
+    const r = await host.exec(save, []);
+    out.push(...r.stdout.split('\n').filter((l) => !l.startsWith('#') && !/(^:ts-|\bts-(input|forward|postrouting)|tsfw:)/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]')));
+  }
+  return out.join('\n');
+}
