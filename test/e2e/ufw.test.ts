@@ -77,4 +77,21 @@ describe('ufw integration (backend nftables beside an enabled ufw)', () => {
     expect(await ufw.ufw('status', 'numbered')).toBe(before.status);
     expect(await adminIptables(ufw)).toBe(before.ipt);
   });
+
+  it('backend auto beside the enabled ufw picks iptables-nft; after cleanup, ufw status numbered and the rest of iptables-save are as before', async () => {
+    const auto = tempConfig({ backend: 'auto' });
+    try {
+      const run = await ufw.tsfw<ConvergeReport>(['apply', '-c', auto.path, '--no-save', '--json'], ENV);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.json).toMatchObject({ backend: 'iptables-nft' });
+      expect(run.json!.integrations).toHaveLength(3);
+      expect(await probes()).toEqual({ tailnet: true, wireguard: true, forward: true });
+      const cleanup = await ufw.tsfw(['cleanup', '-c', auto.path, '--json'], ENV);
+      expect(cleanup.exitCode, cleanup.stderr).toBe(0);
+      expect(await ufw.ufw('status', 'numbered')).toBe(before.status);
+      expect(await adminIptables(ufw)).toBe(before.ipt);
+    } finally {
+      auto.remove();
+    }
+  });
 });

@@ -102,13 +102,17 @@ export async function startUfwHost(ns: Netns): Promise<UfwHost> {
 
 /**
  * iptables-save (v4 and v6, iptables-nft) without tsfw's lines, counters and the timestamped
- * header lines: what must equal before and after tsfw ran.
+ * header lines: what must equal before and after tsfw ran. A table left holding nothing but
+ * built-in chains with policy ACCEPT (iptables-nft cannot delete the nat table tsfw's chain
+ * made it create) filters nothing and is left out.
  */
 export async function adminIptables(host: UfwHost): Promise<string> {
   const out: string[] = [];
   for (const save of ['iptables-nft-save', 'ip6tables-nft-save']) {
     const r = await host.exec(save, []);
-    out.push(...r.stdout.split('\n').filter((l) => !l.startsWith('#') && !/(^:ts-|\bts-(input|forward|postrouting)|tsfw:)/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]')));
+    const lines = r.stdout.split('\n').filter((l) => !l.startsWith('#') && !/(^:ts-|\bts-(input|forward|postrouting)|tsfw:)/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]'));
+    const blocks = lines.join('\n').split(/(?=^\*)/m);
+    out.push(...blocks.map((b) => (b.endsWith('\n') ? b : `${b}\n`)).filter((b) => !/^\*\w+\n(:[A-Z]+ ACCEPT \[0:0\]\n)*COMMIT\n$/.test(b)));
   }
-  return out.join('\n');
+  return out.join('');
 }

@@ -12,6 +12,8 @@ import type { UfwSnapshot } from './plan.js';
 
 export interface UfwPaths {
   readonly binary: string;
+  /** The iptables ufw runs (ufw.common.iptables_dir is /usr/sbin). */
+  readonly iptables: string;
   readonly conf: string;
   readonly defaults: string;
   readonly rules4: string;
@@ -21,6 +23,7 @@ export interface UfwPaths {
 /** Debian's ufw 0.36. */
 export const UFW_PATHS: UfwPaths = {
   binary: '/usr/sbin/ufw',
+  iptables: '/usr/sbin/iptables',
   conf: '/etc/ufw/ufw.conf',
   defaults: '/etc/default/ufw',
   rules4: '/etc/ufw/user.rules',

@@ -2,7 +2,7 @@ import type { CommandRunner } from '../../exec/runner.js';
 import type { Integration, IntegrationChange, IntegrationItem, IntegrationOutcome } from '../types.js';
 import { readUfwSnapshot, UFW_PATHS } from './files.js';
 import type { UfwPaths } from './files.js';
-import { itemState, ownedItems, planEnsure, planUndo, ufwArgs } from './plan.js';
+import { itemState, ownedItems, planEnsure, planUndo, ufwArgs, wantedItems } from './plan.js';
 import type { UfwSnapshot } from './plan.js';
 
 /**
@@ -22,6 +22,12 @@ const UFW_TIMEOUT_MS = 60_000;
 
 export function createUfwIntegration(runner: CommandRunner, options: UfwIntegrationOptions = {}): Integration {
   const read = () => readUfwSnapshot(options.paths ?? UFW_PATHS, options.exists);
+
+  /** Whether ufw's chains are loaded here: `iptables -n -L ufw-user-input` succeeds (ufw's own test). */
+  async function loaded(): Promise<boolean> {
+    const r = await runner.run((options.paths ?? UFW_PATHS).iptables, ['-n', '-L', 'ufw-user-input'], { allowFailure: true });
+    return r.exitCode === 0;
+  }
 
   /** Runs each command; returns the failures' messages. */
   async function runAll(items: readonly IntegrationItem[], op: 'add' | 'remove'): Promise<string[]> {
@@ -60,10 +66,16 @@ export function createUfwIntegration(runner: CommandRunner, options: UfwIntegrat
     async ensure(wants, recorded, dryRun) {
       const snap = read();
       // Nothing is added to a disabled ufw; what tsfw added before stays until off or cleanup.
-      const plan = snap.enabled ? planEnsure(wants, recorded, snap) : { add: [], remove: [] };
-      if (dryRun || (plan.add.length === 0 && plan.remove.length === 0)) return dry(dryRun ? plan.add : [], dryRun ? plan.remove : [], recorded);
+      const planned = snap.enabled ? planEnsure(wants, recorded, snap) : { add: [], remove: [] };
+      // Adding needs ufw's chains loaded in this namespace, as `ufw status` decides "active" (at
+      // boot ENABLED=yes comes first; a namespace without ufw's chains is not ufw's).
+      const plan = planned.add.length > 0 && !dryRun && !await loaded() ? { ...planned, add: [] } : planned;
+      // Rules with tsfw's comment are tsfw's even when the record is gone (the run dir is tmpfs;
+      // user.rules survives a reboot): they are adopted, so cleanup still finds them.
+      const keep = [...wantedItems(wants), ...recorded.filter((r) => !plan.remove.includes(r))];
+      if (dryRun) return dry(plan.add, plan.remove, recorded);
+      if (plan.add.length === 0 && plan.remove.length === 0) return { record: ownedItems(keep, snap), changes: [] };
       const failures = [...await runAll(plan.add, 'add'), ...await runAll(plan.remove, 'remove')];
-      const keep = recorded.filter((r) => !plan.remove.includes(r));
       return outcome(plan.add, plan.remove, keep, read(), failures);
     },
     async undo(recorded, dryRun) {
