@@ -50,11 +50,16 @@ export function setting(text: string | undefined, key: string): string | undefin
 export function readUfwSnapshot(paths: UfwPaths = UFW_PATHS, exists: (p: string) => boolean = existsSync): UfwSnapshot {
   const conf = exists(paths.binary) ? readText(paths.conf) : undefined;
   if (conf === undefined) return { installed: false, enabled: false, ipv6: false, v4: [], v6: [] };
-  const ipv6 = setting(readText(paths.defaults), 'IPV6') === 'yes';
+  const defaults = readText(paths.defaults);
+  const ipv6 = setting(defaults, 'IPV6') === 'yes';
+  const inputPolicy = setting(defaults, 'DEFAULT_INPUT_POLICY');
+  const forwardPolicy = setting(defaults, 'DEFAULT_FORWARD_POLICY');
   return {
     installed: true,
     enabled: setting(conf, 'ENABLED') === 'yes',
     ipv6,
+    ...(inputPolicy ? { inputPolicy } : {}),
+    ...(forwardPolicy ? { forwardPolicy } : {}),
     v4: parseUserRules(readText(paths.rules4) ?? ''),
     v6: ipv6 ? parseUserRules(readText(paths.rules6) ?? '') : [],
   };

@@ -21,6 +21,9 @@ export interface UfwSnapshot {
   readonly installed: boolean;
   readonly enabled: boolean;
   readonly ipv6: boolean;
+  /** /etc/default/ufw DEFAULT_INPUT_POLICY / DEFAULT_FORWARD_POLICY, lower-case (`drop`, `reject`, `accept`). */
+  readonly inputPolicy?: string;
+  readonly forwardPolicy?: string;
   readonly v4: readonly UfwTuple[];
   readonly v6: readonly UfwTuple[];
 }
