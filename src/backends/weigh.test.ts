@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,5 +47,6 @@ describe('readLandscape', () => {
     const off = readLandscape({ ufw: { ...paths, conf: join(dir, 'missing') }, firewalldPid: join(dir, 'none') });
     expect(off).toEqual({});
     expect(landscapeKey(l)).not.toBe(landscapeKey(off));
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { ManagerWants } from '../../model/types.js';
 import { createUfwIntegration } from './integration.js';
@@ -9,9 +9,15 @@ import { hexComment } from './tuples.js';
 
 const wants: ManagerWants = { tunnel: 'tailscale0', ports: [41641], managers: { firewalld: 'auto', ufw: 'auto', docker: 'auto' } };
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 /** ufw's files in a temp dir, and a runner that records calls; `iptables -L ufw-user-input` answers `loaded`. */
 function setup(enabled: boolean, loaded: boolean, rules = '') {
-  const dir = mkdtempSync(join(tmpdir(), 'tsfw-ufw-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tsfw-ufw-unit-'));
+  dirs.push(dir);
   const paths = { binary: join(dir, 'ufw'), iptables: join(dir, 'iptables'), conf: join(dir, 'ufw.conf'), defaults: join(dir, 'default'), rules4: join(dir, 'user.rules'), rules6: join(dir, 'user6.rules') };
   writeFileSync(paths.binary, '');
   writeFileSync(paths.conf, `ENABLED=${enabled ? 'yes' : 'no'}\n`);
