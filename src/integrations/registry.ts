@@ -1,7 +1,8 @@
 import type { CommandRunner } from '../exec/runner.js';
 import type { Integration } from './types.js';
+import { createUfwIntegration } from './ufw/integration.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
-export function createIntegrations(_runner: CommandRunner): readonly Integration[] {
-  return [];
+export function createIntegrations(runner: CommandRunner): readonly Integration[] {
+  return [createUfwIntegration(runner)];
 }
