@@ -2,6 +2,7 @@ import type { BackendName, ConcreteBackend } from '../config/schema.js';
 import type { IptTableDump } from '../backends/iptables/parse.js';
 import type { HostAddress, HostRoute } from './parse-ip.js';
 import type { NftRuleset } from './parse-ruleset.js';
+import type { UfwView } from './checks/ufw.js';
 
 /**
  * Doctor works in three steps: gather facts (effectful, facts.ts), evaluate checks (pure, one
@@ -48,6 +49,8 @@ export interface DoctorFacts {
   readonly xtablesSaves?: readonly LegacyDump[];
   /** Cheap CLI probes: firewall-cmd --state, ufw status (first line), when installed. */
   readonly clis: Readonly<Record<string, string>>;
+  /** ufw's files (rules, policies, enabled), when ufw is installed. */
+  readonly ufw?: UfwView;
   readonly addresses: readonly HostAddress[] | Unreadable;
   /** Names of every link (with or without addresses). */
   readonly links: readonly string[] | Unreadable;

@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
 import { createDockerIntegration } from './docker/docker.js';
 import type { Integration } from './types.js';
+import { createUfwIntegration } from './ufw/integration.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
 export function createIntegrations(runner: CommandRunner): readonly Integration[] {
   return [
+    createUfwIntegration(runner),
     createDockerIntegration(runner, { exists: existsSync }),
   ];
 }

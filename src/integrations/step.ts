@@ -2,12 +2,7 @@ import type { Ruleset } from '../model/types.js';
 import { integrationAction } from './decide.js';
 import { readIntegrationRecord, writeIntegrationRecord } from './record.js';
 import type { IntegrationRecord } from './record.js';
-import type { Integration, IntegrationChange, IntegrationItem, Manager } from './types.js';
-
-function sameItems(a: readonly IntegrationItem[], b: readonly IntegrationItem[]): boolean {
-  const key = (i: IntegrationItem) => `${i.kind}\0${i.value}\0${i.permanent}`;
-  return a.length === b.length && a.every((item, n) => key(item) === key(b[n]!));
-}
+import type { Integration, IntegrationChange, Manager } from './types.js';
 
 /** A minimal logger (pino's shape), so this module does not depend on the log setup. */
 interface StepLog {
@@ -39,8 +34,8 @@ export function integrationsStep(runDir: string, integrations: readonly Integrat
           ? await integration.ensure(desired.wants, recorded, dryRun)
           : await integration.undo(recorded, dryRun);
         changes.push(...outcome.changes);
-        // The record follows a change, and also an item found already there or already gone.
-        if (!dryRun && (outcome.changes.length > 0 || !sameItems(outcome.record, recorded))) {
+        // A record that shrank without a change (an item the admin took over) is written too.
+        if (!dryRun && (outcome.changes.length > 0 || JSON.stringify(outcome.record) !== JSON.stringify(recorded))) {
           record[m] = outcome.record;
           dirty = true;
           for (const c of outcome.changes) log.info({ manager: m, op: c.op, kind: c.kind, value: c.value, permanent: c.permanent }, 'integration change');

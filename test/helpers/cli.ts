@@ -50,8 +50,13 @@ export interface StatusReport {
 }
 
 /** Runs `node bin/tsfw ARGS` inside `ns`; never throws on a non-zero exit (tests assert it). */
-export async function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
-  const r = await execa('ip', ['netns', 'exec', ns.name, process.execPath, TSFW_BIN, ...args], {
+export function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
+  return tsfwVia(['ip', 'netns', 'exec', ns.name], args, env);
+}
+
+/** Runs the CLI behind an argv prefix that enters the namespaces (e.g. ufw.ts's nsenter). */
+export async function tsfwVia<J = unknown>(prefix: readonly string[], args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
+  const r = await execa(prefix[0]!, [...prefix.slice(1), process.execPath, TSFW_BIN, ...args], {
     reject: false,
     env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...env },
     timeout: 60_000,
