@@ -8,14 +8,16 @@ import { tcpConnects, udpFrom } from '../helpers/sockets.js';
 import { ADDR, createRouter } from '../helpers/topology.js';
 import type { Router } from '../helpers/topology.js';
 import { probeUdp } from '../helpers/udp.js';
+import { startUfwHost } from '../helpers/ufw.js';
+import type { UfwHost } from '../helpers/ufw.js';
 
 /**
  * `tsfw render --for iptables | nftables` applied for real: the router namespace gets the admin's
  * default-drop INPUT and OUTPUT (replies, loopback and ICMPv6 allowed, nothing else), the rendered
  * snippet is loaded the way its header says, and real packets show that exactly the required
  * ports pass: WireGuard in and out (from its own port to any port), STUN, HTTPS and HTTP out.
- * No tsfw rules are applied here: what passes is the snippet's doing. (ufw and firewalld forms
- * are golden-tested; applying them needs those managers in their own namespaces.)
+ * No tsfw rules are applied here: what passes is the snippet's doing. The ufw form runs against
+ * the real ufw in the router's namespace (test/helpers/ufw.ts), with ufw's own default-deny policies.
  */
 
 const WAN_HOST = '198.51.100.2';
@@ -103,6 +105,42 @@ describe('render --for: snippets applied in a namespace router with default-drop
       expect(save).toMatch(/^:INPUT DROP /m);
       expect(save).toMatch(/^:OUTPUT DROP /m);
       expect(save).toContain('-A INPUT -p udp -m udp --dport 41641 -m comment --comment "tailscale wireguard-in[41641]" -j ACCEPT');
+    });
+
+    portProbes(() => net);
+  });
+
+  describe('ufw commands against the real ufw, default deny incoming and outgoing', () => {
+    let net: Router;
+    let ufw: UfwHost;
+    beforeAll(async () => {
+      net = await createRouter();
+      ufw = await startUfwHost(net.router);
+      await ufw.ufw('default', 'deny', 'incoming');
+      await ufw.ufw('default', 'deny', 'outgoing');
+      await ufw.ufw('--force', 'enable');
+    });
+    afterAll(async () => {
+      await ufw?.destroy();
+      await net?.destroy();
+    });
+
+    it('before the commands ufw drops WireGuard and HTTPS (what passes below is the snippet\'s)', async () => {
+      expect((await probeUdp(net.wan, net.router, { src: WAN_HOST, dst: ROUTER_WAN, port: 41641 })).arrived).toBe(false);
+      expect(await tcpConnects(net.router, net.wan, WAN_HOST, 443)).toBe(false);
+    });
+
+    it('every rendered command succeeds, and ufw lists each rule with its comment', async () => {
+      const rendered = await tsfw<{ commands: string[][] }>(net.router, ['render', '--for', 'ufw', '-c', cfg.path, '--json']);
+      const commands = rendered.json?.commands ?? [];
+      expect(commands.length).toBe(7);
+      for (const [file, ...args] of commands) {
+        const run = await ufw.exec(file!, args);
+        expect(run.exitCode, `${[file, ...args].join(' ')}: ${run.stderr}${run.stdout}`).toBe(0);
+      }
+      const status = await ufw.ufw('status', 'verbose');
+      expect(status).toContain("# tailscale wireguard-in[41641]");
+      expect(status).toContain("# tailscale https");
     });
 
     portProbes(() => net);
