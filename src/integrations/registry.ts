@@ -1,7 +1,8 @@
 import type { CommandRunner } from '../exec/runner.js';
+import { createFirewalldIntegration } from './firewalld/integration.js';
 import type { Integration } from './types.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
-export function createIntegrations(_runner: CommandRunner): readonly Integration[] {
-  return [];
+export function createIntegrations(runner: CommandRunner): readonly Integration[] {
+  return [createFirewalldIntegration(runner)];
 }

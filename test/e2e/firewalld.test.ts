@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempConfig, tsfw, tsfwJson } from '../helpers/cli.js';
+import type { ConvergeReport, TempConfig } from '../helpers/cli.js';
+import { startFirewalld } from '../helpers/firewalld.js';
+import type { Firewalld } from '../helpers/firewalld.js';
+import { ADDR, createRouter } from '../helpers/topology.js';
+import type { Router } from '../helpers/topology.js';
+import { probeUdp } from '../helpers/udp.js';
+
+/**
+ * tsfw beside the real firewalld (default config, default zone public) on the namespace router:
+ * the CLI in mode on asks firewalld over D-Bus for the trusted zone and the WireGuard port, the
+ * traffic firewalld rejected before passes, and mode off leaves both of firewalld's
+ * configurations exactly as they were.
+ */
+
+const ENV = { SSH_CONNECTION: '' };
+
+/** The three kinds of tailnet traffic of the issue, and the spoof that must stay dropped. */
+async function probes(net: Router): Promise<Record<'input' | 'wireguard' | 'forward' | 'spoof', boolean>> {
+  const input = await probeUdp(net.peer, net.router, { src: ADDR.peer, dst: ADDR.routerTailnet, port: 5555 });
+  const wireguard = await probeUdp(net.wan, net.router, { src: ADDR.wanHost, dst: ADDR.routerWan, port: 41641 });
+  const forward = await probeUdp(net.peer, net.lan, { src: ADDR.peer, dst: ADDR.lanHost, port: 5556 });
+  const spoof = await probeUdp(net.lan, net.router, { src: ADDR.spoofed, dst: ADDR.routerLan, port: 5557 });
+  return { input: input.arrived, wireguard: wireguard.arrived, forward: forward.arrived, spoof: spoof.arrived };
+}
+
+const PASSING = { input: true, wireguard: true, forward: true, spoof: false };
+
+describe('firewalld integration (real firewalld, namespace router)', () => {
+  let net: Router;
+  let fw: Firewalld;
+  let cfg: TempConfig;
+  let runDir: string;
+  let zones: { runtime: string; permanent: string };
+  const listZones = async () => ({ runtime: await fw.cmd('--list-all-zones'), permanent: await fw.cmd('--permanent', '--list-all-zones') });
+  const cli = (args: string[]) => tsfw<ConvergeReport>(net.router, args, { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
+
+  beforeAll(async () => {
+    net = await createRouter();
+    fw = await startFirewalld(net.router);
+    cfg = tempConfig({ mode: 'on', backend: 'auto' });
+    runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
+    zones = await listZones();
+  }, 90_000);
+  afterAll(async () => {
+    cfg?.remove();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+    await fw?.destroy();
+    await net?.destroy();
+  });
+
+  it('firewalld alone rejects tailnet input, the WireGuard port and forwarded tailnet traffic', async () => {
+    expect(await probes(net)).toEqual({ input: false, wireguard: false, forward: false, spoof: false });
+  });
+
+  it('apply in mode on binds the tunnel to trusted and opens the port in both layers: the traffic passes', async () => {
+    const run = await cli(['apply', '-c', cfg.path, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.json!.backend).toBe('nftables');
+    expect(run.json!.integrations.map((c) => `${c.op} ${c.kind} ${c.value} ${c.permanent}`)).toEqual([
+      'add zone-interface trusted:tailscale0 false', 'add zone-interface trusted:tailscale0 true',
+      'add port public:41641/udp false', 'add port public:41641/udp true',
+    ]);
+    expect(await fw.cmd('--get-zone-of-interface=tailscale0')).toBe('trusted');
+    expect(await fw.cmd('--permanent', '--get-zone-of-interface=tailscale0')).toBe('trusted');
+    expect(await fw.cmd('--permanent', '--zone=public', '--list-ports')).toBe('41641/udp');
+    expect(await probes(net)).toEqual(PASSING);
+    // Converged: a second apply changes nothing, here or in firewalld.
+    const again = await tsfwJson<ConvergeReport>(net.router, ['apply', '-c', cfg.path], { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
+    expect(again.integrations).toEqual([]);
+  });
+
+  it('apply --mode off removes exactly what it added: both --list-all-zones outputs equal the start', async () => {
+    const run = await cli(['apply', '--mode', 'off', '-c', cfg.path, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.json!.integrations.map((c) => c.op)).toEqual(['remove', 'remove', 'remove', 'remove']);
+    expect(await listZones()).toEqual(zones);
+  });
+});
