@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Check } from '../../src/doctor/types.js';
 import { tempConfig, tsfw, tsfwJson } from '../helpers/cli.js';
 import type { ConvergeReport, TempConfig } from '../helpers/cli.js';
 import { startFirewalld } from '../helpers/firewalld.js';
@@ -55,6 +56,23 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
 
   it('firewalld alone rejects tailnet input, the WireGuard port and forwarded tailnet traffic', async () => {
     expect(await probes(net)).toEqual({ input: false, wireguard: false, forward: false, spoof: false });
+  });
+
+  it('doctor fails (exit 1) on firewalld\'s default config with the integration off, persistent fix first; explain names the reject', async () => {
+    const off = tempConfig({ mode: 'on', backend: 'auto', integrations: { firewalld: 'off' } });
+    try {
+      const run = await tsfw<{ checks: Check[] }>(net.router, ['doctor', '-c', off.path, '--json'], { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
+      expect(run.exitCode).toBe(1);
+      const check = run.json!.checks.find((c) => c.id === 'firewalld')!;
+      expect(check.status).toBe('fail');
+      expect(check.fix!.split('\n')[0]).toBe('firewall-cmd --permanent --zone=trusted --add-interface=tailscale0 && firewall-cmd --permanent --zone=public --add-port=41641/udp && firewall-cmd --reload');
+      expect(check.fix!.split('\n')[1]).toMatch(/^# not persistent/);
+      expect(run.json!.checks.some((c) => c.fix?.includes('inet firewalld'))).toBe(false);
+      const explain = await tsfw(net.router, ['explain', '-c', off.path, '--src', ADDR.peer, '--dst', ADDR.lanHost, '--iif', 'tailscale0', '--oif', 'lan0', '--proto', 'udp', '--dport', '5556'], ENV, fw.wrap);
+      expect(explain.stdout).toContain('table inet firewalld chain filter_FORWARD (ends in reject)');
+    } finally {
+      off.remove();
+    }
   });
 
   it('apply in mode on binds the tunnel to trusted and opens the port in both layers: the traffic passes', async () => {

@@ -17,6 +17,8 @@ interface Manager {
   readonly status: 'ok' | 'warn';
   readonly interaction: string;
   readonly fix: (iface: string, port: number) => string | null;
+  /** A check of its own that reads the manager's configuration and decides instead (then this row is ok). */
+  readonly checkedBy?: (input: CheckInput) => string | undefined;
 }
 
 /** Why each row: what the manager does to traffic tsfw accepts. */
@@ -26,6 +28,7 @@ const MANAGERS: readonly Manager[] = [
     cli: { key: 'firewall-cmd', active: /^running/ }, status: 'warn',
     interaction: 'its zones reject input and forwarding they do not allow, in its own table: tsfw\'s accepts do not override that',
     fix: (i, p) => `firewall-cmd --permanent --zone=trusted --add-interface=${i} && firewall-cmd --permanent --add-port=${p}/udp && firewall-cmd --reload`,
+    checkedBy: (input) => (input.facts.firewalld && !isUnreadable(input.facts.firewalld) ? 'its zones are read over D-Bus: see the firewalld check' : undefined),
   },
   {
     id: 'ufw', name: 'ufw', tables: [], chains: /^ufw6?-(before|after|user)-input$/,
@@ -81,6 +84,11 @@ export function checkManagers(input: CheckInput): Check[] {
     }
     if (m.cli && clis[m.cli.key] !== undefined && m.cli.active.test(clis[m.cli.key]!)) evidence.push(`${m.cli.key}: ${clis[m.cli.key]}`);
     if (evidence.length === 0) continue;
+    const delegated = m.checkedBy?.(input);
+    if (delegated) {
+      found.push({ id: `manager-${m.id}`, status: 'ok', message: `${m.name} is present (${evidence.join('; ')}): ${delegated}`, fix: null });
+      continue;
+    }
     found.push({
       id: `manager-${m.id}`,
       status: m.status,

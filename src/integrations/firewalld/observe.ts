@@ -26,7 +26,8 @@ async function zoneOfInterface(bus: FirewalldBus, layer: Layer, iface: string): 
   return typeof zone === 'string' ? zone : '';
 }
 
-async function configZonePath(bus: FirewalldBus, zone: string): Promise<string> {
+/** The object path of a zone's permanent configuration. */
+export async function configZonePath(bus: FirewalldBus, zone: string): Promise<string> {
   const [path] = await bus.call(CONFIG_PATH, CONFIG_IFACE, 'getZoneByName', [zone]);
   if (typeof path !== 'string') throw new Error(`firewalld: no permanent zone ${zone}`);
   return path;
