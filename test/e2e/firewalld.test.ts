@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,8 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
   let runDir: string;
   let zones: { runtime: string; permanent: string };
   const listZones = async () => ({ runtime: await fw.cmd('--list-all-zones'), permanent: await fw.cmd('--permanent', '--list-all-zones') });
+  let filesBefore: string[];
+  const zoneFiles = () => readdirSync(join(fw.etcDir, 'zones')).filter((f) => !f.endsWith('.old')).sort();
   const cli = (args: string[]) => tsfw<ConvergeReport>(net.router, args, { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
 
   beforeAll(async () => {
@@ -46,6 +48,7 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
     cfg = tempConfig({ mode: 'on', backend: 'auto' });
     runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
     zones = await listZones();
+    filesBefore = zoneFiles();
   }, 90_000);
   afterAll(async () => {
     cfg?.remove();
@@ -80,9 +83,11 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json!.backend).toBe('nftables');
     expect(run.json!.integrations.map((c) => `${c.op} ${c.kind} ${c.value} ${c.permanent}`)).toEqual([
+      expect.stringMatching(/^add zone-defaults trusted:[0-9a-f]{16} true$/), expect.stringMatching(/^add zone-defaults public:[0-9a-f]{16} true$/),
       'add zone-interface trusted:tailscale0 false', 'add zone-interface trusted:tailscale0 true',
       'add port public:41641/udp false', 'add port public:41641/udp true',
     ]);
+    expect(zoneFiles()).toEqual(['public.xml', 'trusted.xml']);
     expect(await fw.cmd('--get-zone-of-interface=tailscale0')).toBe('trusted');
     expect(await fw.cmd('--permanent', '--get-zone-of-interface=tailscale0')).toBe('trusted');
     expect(await fw.cmd('--permanent', '--zone=public', '--list-ports')).toBe('41641/udp');
@@ -95,7 +100,10 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
   it('apply --mode off removes exactly what it added: both --list-all-zones outputs equal the start', async () => {
     const run = await cli(['apply', '--mode', 'off', '-c', cfg.path, '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.json!.integrations.map((c) => c.op)).toEqual(['remove', 'remove', 'remove', 'remove']);
+    expect(run.json!.integrations.map((c) => c.op)).toEqual(['remove', 'remove', 'remove', 'remove', 'remove', 'remove']);
     expect(await listZones()).toEqual(zones);
+    // Both zones are firewalld's built-in defaults again: no copy of them in /etc/firewalld/zones
+    // (firewalld keeps its own `.xml.old` backup of the last copy, as after any permanent change).
+    expect(zoneFiles()).toEqual(filesBefore);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../../exec/runner.js';
 
 /**
@@ -49,9 +50,21 @@ export interface FirewalldBus {
 
 const BUSCTL_TIMEOUT_S = 10;
 
-/** The real bus, through the command runner (so tests run it inside their namespaces). */
-export function busctlBus(runner: CommandRunner): FirewalldBus {
+/** Where busctl finds the system bus unless $DBUS_SYSTEM_BUS_ADDRESS says otherwise. */
+const SYSTEM_BUS_SOCKET = '/run/dbus/system_bus_socket';
+
+/** Whether a system bus can be there at all (no busctl spawn on hosts without one, every pass). */
+export function systemBusPresent(): boolean {
+  return Boolean(process.env.DBUS_SYSTEM_BUS_ADDRESS) || existsSync(SYSTEM_BUS_SOCKET);
+}
+
+/**
+ * The real bus, through the command runner (so tests run it inside their namespaces). `present`
+ * is asked before each call; a runner that enters another mount namespace passes its own.
+ */
+export function busctlBus(runner: CommandRunner, present: () => boolean = systemBusPresent): FirewalldBus {
   const run = async (args: readonly string[]): Promise<unknown> => {
+    if (!present()) throw new BusError('UNREACHABLE', `no system bus (${SYSTEM_BUS_SOCKET})`);
     const r = await runner.run('busctl', ['--system', '--json=short', `--timeout=${BUSCTL_TIMEOUT_S}`, ...args], { allowFailure: true, timeoutMs: (BUSCTL_TIMEOUT_S + 5) * 1000 });
     if (r.exitCode !== 0) throw busError(r.stderr);
     const text = r.stdout.trim();

@@ -14,6 +14,8 @@ export interface FakeFirewalld extends FirewalldBus {
   readonly zones: Record<Layer, Map<string, { interfaces: Set<string>; ports: Set<string> }>>;
   /** Every mutating call, as `layer method args`. */
   readonly writes: string[];
+  /** Permanent zones firewalld has copied to /etc/firewalld/zones (no longer its built-in defaults). */
+  readonly copied: Set<string>;
   reload(): void;
   /** Makes the next mutating call fail (once). */
   failNextWrite(): void;
@@ -36,12 +38,25 @@ export function fakeFirewalld(): FakeFirewalld {
       throw new BusError('FAILED', 'Call failed: injected');
     }
     fake.writes.push(`${layer} ${method} ${args.join(' ')}`);
+    if (layer === 'permanent') fake.copied.add(String(args[0]));
   };
+  const settings = (z: { interfaces: Set<string>; ports: Set<string> }) => ({
+    target: { type: 's', data: 'default' },
+    ...(z.interfaces.size ? { interfaces: { type: 'as', data: [...z.interfaces] } } : {}),
+    ...(z.ports.size ? { ports: { type: 'a(ss)', data: [...z.ports].map((p) => p.split('/')) } } : {}),
+  });
   const apply = (layer: Layer, method: string, zoneName: string, args: readonly BusArg[]): unknown[] => {
     const z = zone(layer, zoneName);
     const [first = '', proto = ''] = args.map(String);
     switch (method) {
       case 'queryPort': return [z.ports.has(`${first}/${proto}`)];
+      case 'getSettings2': return [settings(z)];
+      case 'loadDefaults':
+        write(layer, method, [zoneName]);
+        fake.copied.delete(zoneName);
+        z.interfaces.clear();
+        z.ports.clear();
+        return [];
       case 'addInterface': {
         const bound = zoneOf(layer, first);
         if (bound === zoneName) throw new BusError('ZONE_ALREADY_SET', `Call failed: ZONE_ALREADY_SET: '${first}' already bound to '${zoneName}'`);
@@ -73,6 +88,7 @@ export function fakeFirewalld(): FakeFirewalld {
     defaultZone: 'public',
     zones: { runtime: fresh(), permanent: fresh() },
     writes: [],
+    copied: new Set(),
     reload() {
       fake.zones.runtime = new Map([...fake.zones.permanent].map(([n, z]) => [n, { interfaces: new Set(z.interfaces), ports: new Set(z.ports) }]));
     },
@@ -82,6 +98,8 @@ export function fakeFirewalld(): FakeFirewalld {
     property(path, iface, name) {
       if (!fake.running) return Promise.reject(new BusError('UNREACHABLE', 'The name is not activatable'));
       if (path === RUNTIME_PATH && iface === FIREWALLD && name === 'state') return Promise.resolve('RUNNING');
+      const m = new RegExp(`^${CONFIG_PATH}/zone/(\\w+)$`).exec(path);
+      if (m && iface === CONFIG_ZONE_IFACE && name === 'default') return Promise.resolve(!fake.copied.has(m[1]!));
       return Promise.reject(new BusError('UNKNOWN_PROPERTY', name));
     },
     call(path, iface, method, args = []) {

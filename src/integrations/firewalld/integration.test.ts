@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { ManagerWants } from '../../model/types.js';
 import type { IntegrationItem } from '../types.js';
-import { busError } from './bus.js';
+import { busctlBus, busError } from './bus.js';
 import { fakeFirewalld } from './fake-bus.js';
 import type { FakeFirewalld } from './fake-bus.js';
 import { createFirewalldIntegration } from './integration.js';
@@ -27,14 +27,17 @@ describe('firewalld integration (fake bus)', () => {
     const fw = fakeFirewalld();
     fw.zones.runtime.get('external')!.interfaces.add('wan0');
     fw.zones.permanent.get('external')!.interfaces.add('wan0');
+    fw.copied.add('external'); // the admin's permanent change made firewalld copy the zone
     const before = dump(fw);
     const fwd = createFirewalldIntegration(routes(['wan0']), fw);
     expect(await fwd.active()).toBe(true);
     const first = await fwd.ensure(WANTS, [], false);
     expect(first.changes.map((c) => `${c.op} ${c.kind} ${c.value} ${c.permanent}`)).toEqual([
+      expect.stringMatching(/^add zone-defaults trusted:[0-9a-f]{16} true$/),
       'add zone-interface trusted:tailscale0 false', 'add zone-interface trusted:tailscale0 true',
       'add port external:41641/udp false', 'add port external:41641/udp true',
     ]);
+    expect(fw.copied).toEqual(new Set(['trusted', 'external']));
     expect(fw.zones.permanent.get('trusted')!.interfaces.has('tailscale0')).toBe(true);
     expect(fw.zones.runtime.get('external')!.ports.has('41641/udp')).toBe(true);
     // Converged: nothing to do, the record is unchanged.
@@ -46,8 +49,20 @@ describe('firewalld integration (fake bus)', () => {
     expect((await fwd.ensure(WANTS, first.record, false)).changes).toEqual([]);
     const undone = await fwd.undo(first.record, false);
     expect(undone.record).toEqual([]);
-    expect(undone.changes).toHaveLength(4);
+    expect(undone.changes).toHaveLength(5);
     expect(dump(fw)).toBe(before);
+    // trusted is firewalld's built-in default again (no copy left in /etc/firewalld/zones); the admin's external stays a copy.
+    expect(fw.copied).toEqual(new Set(['external']));
+  });
+
+  it('keeps firewalld\'s copy of a zone the admin changed meanwhile: only the defaults as tsfw found them are reloaded', async () => {
+    const fw = fakeFirewalld();
+    const fwd = createFirewalldIntegration(routes([]), fw);
+    const { record } = await fwd.ensure(WANTS, [], false);
+    fw.zones.permanent.get('public')!.ports.add('22/tcp'); // the admin's own change, after tsfw's
+    await fwd.undo(record, false);
+    expect([...fw.zones.permanent.get('public')!.ports]).toEqual(['22/tcp']);
+    expect(fw.copied).toEqual(new Set(['public']));
   });
 
   it('uses the default zone when no interface holds a default route, and each WAN zone once', async () => {
@@ -89,8 +104,12 @@ describe('firewalld integration (fake bus)', () => {
     const { record } = await createFirewalldIntegration(routes([]), fw).ensure(WANTS, [], false);
     fw.defaultZone = 'home';
     const moved = await createFirewalldIntegration(routes([]), fw).ensure(WANTS, record, false);
-    expect(moved.changes.map((c) => `${c.op} ${c.value}`)).toEqual(['add home:41641/udp', 'add home:41641/udp', 'remove public:41641/udp', 'remove public:41641/udp']);
+    expect(moved.changes.map((c) => `${c.op} ${c.kind} ${c.value.replace(/:[0-9a-f]{16}$/, ':<digest>')}`)).toEqual([
+      'add zone-defaults home:<digest>', 'add port home:41641/udp', 'add port home:41641/udp',
+      'remove port public:41641/udp', 'remove port public:41641/udp', 'remove zone-defaults public:<digest>',
+    ]);
     expect(fw.zones.permanent.get('public')!.ports.size).toBe(0);
+    expect(fw.copied).toEqual(new Set(['trusted', 'home']));
   });
 
   it('records what a pass did before a call failed, so the next pass finishes the job', async () => {
@@ -109,11 +128,12 @@ describe('firewalld integration (fake bus)', () => {
         fw.call = orig;
       }
     })();
-    expect(partial.changes).toHaveLength(2);
-    expect(partial.record).toHaveLength(2);
+    // The two zone-defaults notes (trusted, public), then two real changes before the third call failed.
+    expect(partial.changes.filter((c) => c.kind !== 'zone-defaults')).toHaveLength(2);
+    expect(partial.record).toHaveLength(4);
     const rest = await fwd.ensure(WANTS, partial.record, false);
     expect(rest.changes).toHaveLength(2);
-    expect(rest.record).toHaveLength(4);
+    expect(rest.record).toHaveLength(6);
   });
 
   it('keeps the record while firewalld is stopped, and is inactive then', async () => {
@@ -132,6 +152,20 @@ describe('firewalld record and bus errors', () => {
     expect(fromRecorded(toRecorded(item))).toEqual(item);
     const odd: IntegrationItem[] = [{ kind: 'rule', value: 'x', permanent: true }, { kind: 'port', value: 'public:', permanent: false }];
     expect(odd.map(fromRecorded)).toEqual([undefined, undefined]);
+  });
+
+  it('calls busctl with typed arguments and reads its JSON reply; spawns nothing without a system bus', async () => {
+    const calls: string[][] = [];
+    const runner: CommandRunner = {
+      run: (file, args) => {
+        calls.push([file, ...args]);
+        return Promise.resolve({ stdout: '{"type":"s","data":["public"]}\n', stderr: '', exitCode: 0 });
+      },
+    };
+    expect(await busctlBus(runner, () => true).call('/org/fedoraproject/FirewallD1', 'org.fedoraproject.FirewallD1.zone', 'addPort', ['public', '41641', 'udp', 0])).toEqual(['public']);
+    expect(calls[0]).toEqual(['busctl', '--system', '--json=short', '--timeout=10', 'call', 'org.fedoraproject.FirewallD1', '/org/fedoraproject/FirewallD1', 'org.fedoraproject.FirewallD1.zone', 'addPort', 'sssi', 'public', '41641', 'udp', '0']);
+    await expect(busctlBus(runner, () => false).property('/', 'x', 'state')).rejects.toMatchObject({ code: 'UNREACHABLE' });
+    expect(calls).toHaveLength(1);
   });
 
   it('maps busctl failures to firewalld\'s error names, and an absent firewalld to UNREACHABLE', () => {

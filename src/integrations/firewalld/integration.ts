@@ -2,7 +2,7 @@ import type { CommandRunner } from '../../exec/runner.js';
 import type { Integration, IntegrationChange, IntegrationItem, IntegrationOutcome } from '../types.js';
 import { busctlBus } from './bus.js';
 import type { FirewalldBus } from './bus.js';
-import { change, firewalldRunning, observeZones, presentItems } from './observe.js';
+import { builtinDefaults, change, firewalldRunning, observeZones, presentItems } from './observe.js';
 import { fromRecorded, itemKey, planEnsure, planUndo, toRecorded, wantedItems } from './plan.js';
 import type { FirewalldItem, FirewalldPlan } from './plan.js';
 
@@ -26,7 +26,8 @@ async function run(bus: FirewalldBus, plan: FirewalldPlan, recorded: readonly Fi
       done.add(`${op} ${itemKey(item)}`);
     }
   } catch (error) {
-    if (done.size === 0) throw error;
+    // A zone-defaults note alone changed nothing in firewalld.
+    if (![...done].some((d) => !d.includes(' zone-defaults '))) throw error;
     // Kept: what was recorded and not yet removed, and what is planned and already added.
     const keep = new Map<string, FirewalldItem>();
     for (const i of recorded) if (!done.has(`remove ${itemKey(i)}`)) keep.set(itemKey(i), i);
@@ -52,7 +53,11 @@ export function createFirewalldIntegration(runner: CommandRunner, bus: Firewalld
       const recorded = parseRecord(recordedItems);
       const wanted = wantedItems(wants, await observeZones(bus, runner, wants.tunnel));
       const present = await presentItems(bus, [...wanted, ...recorded]);
-      return run(bus, planEnsure(wanted, recorded, present), recorded, dryRun);
+      const plan = planEnsure(wanted, recorded, present);
+      // Only a permanent addition needs to know which zones are still built-in defaults.
+      const touched = plan.ops.filter((o) => o.op === 'add' && o.item.layer === 'permanent').map((o) => o.item.zone);
+      const final = touched.length > 0 ? planEnsure(wanted, recorded, present, { builtinDefaults: await builtinDefaults(bus, touched) }) : plan;
+      return run(bus, final, recorded, dryRun);
     },
     async undo(recordedItems, dryRun) {
       const recorded = parseRecord(recordedItems);

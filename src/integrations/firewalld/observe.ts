@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../../exec/runner.js';
 import { CONFIG_IFACE, CONFIG_PATH, CONFIG_ZONE_IFACE, FIREWALLD, RUNTIME_PATH, ZONE_IFACE } from './bus.js';
 import type { FirewalldBus } from './bus.js';
@@ -64,8 +65,33 @@ function splitPort(name: string): [string, string] {
   return [port, proto];
 }
 
-/** Whether one item is in place now. */
+/** A stable digest of a value: object keys and string lists sorted, so order means nothing. */
+function digest(value: unknown): string {
+  const canon = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.every((x) => typeof x === 'string') ? [...(v as string[])].sort() : v.map(canon);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canon(x)]));
+    return v;
+  };
+  return createHash('sha256').update(JSON.stringify(canon(value))).digest('hex').slice(0, 16);
+}
+
+/** The digest of a permanent zone's settings (getSettings2). */
+async function settingsDigest(bus: FirewalldBus, path: string): Promise<string> {
+  return digest(await bus.call(path, CONFIG_ZONE_IFACE, 'getSettings2'));
+}
+
+/** For each zone that is still firewalld's built-in default (no copy in /etc/firewalld/zones): its settings' digest. */
+export async function builtinDefaults(bus: FirewalldBus, zones: readonly string[]): Promise<Record<string, string>> {
+  const found = await Promise.all([...new Set(zones)].map(async (zone) => {
+    const path = await configZonePath(bus, zone);
+    return (await bus.property(path, CONFIG_ZONE_IFACE, 'default')) === true ? [[zone, await settingsDigest(bus, path)] as const] : [];
+  }));
+  return Object.fromEntries(found.flat());
+}
+
+/** Whether one item is in place now (a zone-defaults mark is tsfw's own note: always). */
 async function isPresent(bus: FirewalldBus, item: FirewalldItem): Promise<boolean> {
+  if (item.kind === 'zone-defaults') return true;
   if (item.kind === 'zone-interface') return (await zoneOfInterface(bus, item.layer, item.name)) === item.zone;
   const [port, proto] = splitPort(item.name);
   if (item.layer === 'runtime') return (await bus.call(RUNTIME_PATH, ZONE_IFACE, 'queryPort', [item.zone, port, proto]))[0] === true;
@@ -82,6 +108,16 @@ export async function presentItems(bus: FirewalldBus, items: readonly FirewalldI
 /** Adds or removes one item in its layer. */
 export async function change(bus: FirewalldBus, op: 'add' | 'remove', item: FirewalldItem): Promise<void> {
   const verb = op === 'add' ? 'add' : 'remove';
+  if (item.kind === 'zone-defaults') {
+    // Adding is only the note. Removing: back to the built-in defaults, but only when the settings
+    // are what they were then (anything the admin changed since keeps firewalld's copy).
+    if (op === 'add') return;
+    const path = await configZonePath(bus, item.zone);
+    if ((await bus.property(path, CONFIG_ZONE_IFACE, 'default')) === false && (await settingsDigest(bus, path)) === item.name) {
+      await bus.call(path, CONFIG_ZONE_IFACE, 'loadDefaults');
+    }
+    return;
+  }
   if (item.kind === 'zone-interface') {
     if (item.layer === 'runtime') await bus.call(RUNTIME_PATH, ZONE_IFACE, `${verb}Interface`, [item.zone, item.name]);
     else await bus.call(await configZonePath(bus, item.zone), CONFIG_ZONE_IFACE, `${verb}Interface`, [item.name]);

@@ -17,9 +17,14 @@ export const LAYERS: readonly Layer[] = ['runtime', 'permanent'];
 /** The zone tsfw binds the tunnel to: built in, target ACCEPT, no zone of tsfw's own to create. */
 export const TUNNEL_ZONE = 'trusted';
 
-/** One thing in one zone of one layer. `name` is an interface, or `<port>/<protocol>`. */
+/**
+ * One thing in one zone of one layer. `name` is an interface, or `<port>/<protocol>`; for
+ * `zone-defaults` (permanent only) the digest of the zone's settings while it was still firewalld's
+ * built-in default, before tsfw's first permanent change made firewalld copy it to
+ * /etc/firewalld/zones: undo reloads the built-in defaults if the settings are back to that digest.
+ */
 export interface FirewalldItem {
-  readonly kind: 'zone-interface' | 'port';
+  readonly kind: 'zone-interface' | 'port' | 'zone-defaults';
   readonly zone: string;
   readonly name: string;
   readonly layer: Layer;
@@ -31,6 +36,8 @@ export interface FirewalldZones {
   readonly tunnelZone: Readonly<Record<Layer, string>>;
   /** The runtime zones of the WAN interfaces (an unbound one counts as the default zone). */
   readonly wanZones: readonly string[];
+  /** Per permanent zone that is still firewalld's built-in default: the digest of its settings. */
+  readonly builtinDefaults?: Readonly<Record<string, string>>;
 }
 
 /** A key that identifies an item across record, view and plan. */
@@ -46,7 +53,7 @@ export function toRecorded(i: FirewalldItem): IntegrationItem {
 /** The record's form read back; anything that is not one of ours is undefined. */
 export function fromRecorded(r: IntegrationItem): FirewalldItem | undefined {
   const at = r.value.indexOf(':');
-  if ((r.kind !== 'zone-interface' && r.kind !== 'port') || at <= 0 || at === r.value.length - 1) return undefined;
+  if ((r.kind !== 'zone-interface' && r.kind !== 'port' && r.kind !== 'zone-defaults') || at <= 0 || at === r.value.length - 1) return undefined;
   return { kind: r.kind, zone: r.value.slice(0, at), name: r.value.slice(at + 1), layer: r.permanent ? 'permanent' : 'runtime' };
 }
 
@@ -85,7 +92,7 @@ export interface FirewalldPlan {
  * recorded if tsfw added it, else it is the admin's and stays unrecorded; a recorded item no
  * longer wanted is removed if still present and leaves the record.
  */
-export function planEnsure(wanted: readonly FirewalldItem[], recorded: readonly FirewalldItem[], present: ReadonlySet<string>): FirewalldPlan {
+export function planEnsure(wanted: readonly FirewalldItem[], recorded: readonly FirewalldItem[], present: ReadonlySet<string>, zones?: Pick<FirewalldZones, 'builtinDefaults'>): FirewalldPlan {
   const wantedKeys = new Set(wanted.map(itemKey));
   const recordedKeys = new Set(recorded.map(itemKey));
   const ops: FirewalldOp[] = [];
@@ -100,12 +107,24 @@ export function planEnsure(wanted: readonly FirewalldItem[], recorded: readonly 
     }
   }
   for (const item of recorded) {
-    if (!wantedKeys.has(itemKey(item)) && present.has(itemKey(item))) ops.push({ op: 'remove', item });
+    if (item.kind !== 'zone-defaults' && !wantedKeys.has(itemKey(item)) && present.has(itemKey(item))) ops.push({ op: 'remove', item });
   }
-  return { ops, record };
+  // A built-in zone tsfw changes permanently for the first time: remember its defaults (record only).
+  const owned = new Set(record.filter((i) => i.layer === 'permanent').map((i) => i.zone));
+  const marks = recorded.filter((i) => i.kind === 'zone-defaults');
+  const fresh: FirewalldOp[] = [];
+  for (const zone of new Set(ops.filter((o) => o.op === 'add' && o.item.layer === 'permanent').map((o) => o.item.zone))) {
+    const digest = zones?.builtinDefaults?.[zone];
+    if (digest && !marks.some((m) => m.zone === zone)) fresh.push({ op: 'add', item: { kind: 'zone-defaults', zone, name: digest, layer: 'permanent' } });
+  }
+  // One that tsfw no longer changes at all: back to the built-in defaults, after the removals.
+  const released = marks.filter((m) => !owned.has(m.zone)).map((item): FirewalldOp => ({ op: 'remove', item }));
+  return { ops: [...fresh, ...ops, ...released], record: [...fresh.map((o) => o.item), ...marks.filter((m) => owned.has(m.zone)), ...record] };
 }
 
-/** Undo: remove every recorded item that is still present; the record ends empty. */
+/** Undo: remove every recorded item that is still present, built-in defaults last; the record ends empty. */
 export function planUndo(recorded: readonly FirewalldItem[], present: ReadonlySet<string>): FirewalldPlan {
-  return { ops: recorded.filter((i) => present.has(itemKey(i))).map((item) => ({ op: 'remove', item })), record: [] };
+  const items = recorded.filter((i) => i.kind !== 'zone-defaults' && present.has(itemKey(i)));
+  const marks = recorded.filter((i) => i.kind === 'zone-defaults');
+  return { ops: [...items, ...marks].map((item) => ({ op: 'remove', item })), record: [] };
 }
