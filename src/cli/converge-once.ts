@@ -2,6 +2,7 @@ import { removeLeftovers, withLeftovers } from '../backends/leftovers.js';
 import { readLastBackend, recordLastBackend } from '../backends/last-backend.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
+import { certainManagerDrops, dropWarning } from '../doctor/manager-drops.js';
 import { converge } from '../reconcile/converge.js';
 import type { ConvergeResult } from '../reconcile/converge.js';
 import { runDirFrom } from '../reconcile/lock.js';
@@ -26,7 +27,11 @@ export async function convergeOnce(
   const mayHaveSwitched = readLastBackend(runDir) !== choice.backend;
   const leftovers = mayHaveSwitched ? await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun }) : [];
   ctx.log.debug({ mayHaveSwitched, leftovers: leftovers.map((c) => `${c.backend}:${c.status}`) }, 'leftover check');
-  const result = withLeftovers(await converge(backend, (await desiredFor(ctx)).ruleset, { dryRun, ...passSteps(runDir, ctx.runner, ctx.log) }), leftovers);
+  const ruleset = (await desiredFor(ctx)).ruleset;
+  const converged = withLeftovers(await converge(backend, ruleset, { dryRun, ...passSteps(runDir, ctx.runner, ctx.log) }), leftovers);
+  // What doctor would fail on: another manager certainly dropping what tsfw accepts (one line).
+  const warning = dropWarning(await certainManagerDrops({ config: ctx.config, ruleset, backend: choice.backend, runner: ctx.runner }));
+  const result = warning ? { ...converged, warnings: [...converged.warnings, warning] } : converged;
   // A failed leftover check (not a skipped one: no binary means nothing to remove) runs again next
   // time. An unchanged backend is already recorded: a converged pass writes nothing.
   if (!dryRun && mayHaveSwitched && leftovers.every((c) => c.status !== 'failed')) recordLastBackend(runDir, choice.backend);

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { readLandscape } from '../integrations/landscape.js';
+import { readUfwSnapshot } from '../integrations/ufw/files.js';
 import { chooseBackend, createBackend } from '../backends/select.js';
 import type { Config, ConcreteBackend } from '../config/schema.js';
 import { ExecError } from '../exec/errors.js';
@@ -136,6 +138,8 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
   const clis: Record<string, string> = {};
   if (firewalld !== undefined) clis['firewall-cmd'] = firewalld;
   if (ufw !== undefined) clis.ufw = ufw;
+  const ufwFiles = readUfwSnapshot();
+  const ufwView = ufwFiles.installed ? { snapshot: ufwFiles, loaded: /Status: active/.test(ufw ?? ''), flavour: readLandscape().ufw?.flavour ?? 'iptables-nft' as const } : undefined;
   return {
     configuredBackend: config.backend,
     backend: choice.backend,
@@ -146,6 +150,7 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
     ...(saves.length > 0 ? { xtablesSaves: saves } : {}),
     clis,
     ...(firewalldZones ? { firewalld: firewalldZones } : {}),
+    ...(ufwView ? { ufw: ufwView } : {}),
     addresses: isUnreadable(addr) ? addr : addr.addresses,
     links,
     routes,

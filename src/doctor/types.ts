@@ -2,6 +2,7 @@ import type { BackendName, ConcreteBackend } from '../config/schema.js';
 import type { IptTableDump } from '../backends/iptables/parse.js';
 import type { HostAddress, HostRoute } from './parse-ip.js';
 import type { NftRuleset } from './parse-ruleset.js';
+import type { UfwView } from './checks/ufw.js';
 
 /**
  * Doctor works in three steps: gather facts (effectful, facts.ts), evaluate checks (pure, one
@@ -50,6 +51,8 @@ export interface DoctorFacts {
   readonly clis: Readonly<Record<string, string>>;
   /** firewalld's zones as its D-Bus API shows them; absent when firewalld does not answer on the bus. */
   readonly firewalld?: FirewalldFacts | Unreadable;
+  /** ufw's files (rules, policies, enabled), when ufw is installed. */
+  readonly ufw?: UfwView;
   readonly addresses: readonly HostAddress[] | Unreadable;
   /** Names of every link (with or without addresses). */
   readonly links: readonly string[] | Unreadable;

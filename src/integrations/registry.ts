@@ -1,8 +1,9 @@
 import type { CommandRunner } from '../exec/runner.js';
 import { createFirewalldIntegration } from './firewalld/integration.js';
 import type { Integration } from './types.js';
+import { createUfwIntegration } from './ufw/integration.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
 export function createIntegrations(runner: CommandRunner): readonly Integration[] {
-  return [createFirewalldIntegration(runner)];
+  return [createFirewalldIntegration(runner), createUfwIntegration(runner)];
 }

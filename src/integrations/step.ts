@@ -34,7 +34,8 @@ export function integrationsStep(runDir: string, integrations: readonly Integrat
           ? await integration.ensure(desired.wants, recorded, dryRun)
           : await integration.undo(recorded, dryRun);
         changes.push(...outcome.changes);
-        if (!dryRun && outcome.changes.length > 0) {
+        // A record that shrank without a change (an item the admin took over) is written too.
+        if (!dryRun && (outcome.changes.length > 0 || JSON.stringify(outcome.record) !== JSON.stringify(recorded))) {
           record[m] = outcome.record;
           dirty = true;
           for (const c of outcome.changes) log.info({ manager: m, op: c.op, kind: c.kind, value: c.value, permanent: c.permanent }, 'integration change');

@@ -124,6 +124,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     config: keeper.current().loaded.source.exists ? keeper.current().loaded.source.path : null,
     mode: config().mode,
     backend: active.backend.name,
+    backendReason: active.choice.reason,
+    evidence: active.choice.evidence,
     schedule: config().reconcile.schedule,
     monitor: triggers.monitorStatus(),
     backoff: reconciler.backoff(),
@@ -148,6 +150,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // The file may have changed a moment ago (`tsfw apply --mode` records the mode right after
       // converging): never undo an explicit apply because the watcher has not fired yet.
       if (keeper.changedOnDisk()) await reload('config', false);
+      // ufw enabled (or firewalld started) after the daemon: `auto` follows, in this very pass.
+      if (await active.reconsider(config())) await syncTriggers();
       await active.removeRetired();
       return { backend: active.backend, desired: await discovered.desired(config()) };
     },
@@ -200,7 +204,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 
   /** Starts, restarts or stops the trigger sources to match the current config. */
-  const syncTriggers = () => triggers.sync(config(), active.spec.eventScope, stopWanted);
+  const syncTriggers = () => triggers.sync(config(), active.eventScope, stopWanted);
 
   const onReload = () => {
     if (stopWanted) return;

@@ -9,6 +9,8 @@ const facts: DaemonFacts = {
   config: null,
   mode: 'on',
   backend: 'nftables',
+  backendReason: 'auto: no iptables rules in either flavour',
+  evidence: [],
   schedule: '*/10 * * * * *',
   monitor: { enabled: true, running: true, restarts: 0, lostEvents: 0 },
   backoff: { active: false, heldPasses: 0, episodes: 0, objects: [] },

@@ -58,6 +58,9 @@ export interface DaemonState {
   readonly config: string | null;
   readonly mode: string;
   readonly backend: string;
+  /** Why the daemon chose that backend, and the evidence (absent in files of older versions). */
+  readonly backendReason?: string;
+  readonly evidence?: readonly string[];
   readonly schedule: string;
   readonly lastPass?: PassRecord;
   readonly lastRepair?: RepairRecord;

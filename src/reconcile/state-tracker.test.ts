@@ -10,6 +10,8 @@ const facts: DaemonFacts = {
   config: '/etc/tsfw/config.yaml',
   mode: 'on',
   backend: 'nftables',
+  backendReason: 'auto: no iptables rules in either flavour',
+  evidence: [],
   schedule: '*/10 * * * * *',
   monitor: { enabled: true, running: true, restarts: 0, lostEvents: 0 },
   backoff: { active: false, heldPasses: 0, episodes: 0, objects: [] },

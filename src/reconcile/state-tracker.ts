@@ -15,6 +15,9 @@ export interface DaemonFacts {
   readonly config: string | null;
   readonly mode: string;
   readonly backend: string;
+  /** Why the daemon uses this backend, and the evidence (`tsfw status` shows these, not a fresh guess). */
+  readonly backendReason: string;
+  readonly evidence: readonly string[];
   readonly schedule: string;
   readonly monitor: DaemonState['monitor'];
   readonly backoff: BackoffState;
@@ -35,6 +38,8 @@ export function initialState(facts: DaemonFacts, now: number): DaemonState {
     config: facts.config,
     mode: facts.mode,
     backend: facts.backend,
+    backendReason: facts.backendReason,
+    evidence: facts.evidence,
     schedule: facts.schedule,
     repairs: { total: 0, byCause: {}, byObject: {} },
     passes: { total: 0, errors: 0 },
@@ -52,6 +57,8 @@ export function withFacts(state: DaemonState, facts: DaemonFacts, now: number): 
     config: facts.config,
     mode: facts.mode,
     backend: facts.backend,
+    backendReason: facts.backendReason,
+    evidence: facts.evidence,
     schedule: facts.schedule,
     monitor: facts.monitor,
     backoff: facts.backoff,

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../src/doctor/types.js';
-import { tempConfig, tsfw } from '../helpers/cli.js';
+import { tempConfig, tsfwVia } from '../helpers/cli.js';
 import type { TempConfig } from '../helpers/cli.js';
 import { cliEnv, startTsfwDaemon } from '../helpers/daemon.js';
 import type { DaemonProcess } from '../helpers/daemon.js';
@@ -88,7 +88,7 @@ describe('firewalld acceptance under the daemon (real firewalld, namespace route
   });
 
   it('doctor exits 0 with no warning about firewalld', async () => {
-    const run = await tsfw<{ checks: Check[] }>(net.router, ['doctor', '-c', cfg.path, '--json'], { ...ENV, ...cliEnv(daemon!.runDir) }, fw.wrap);
+    const run = await tsfwVia<{ checks: Check[] }>(fw.enter, ['doctor', '-c', cfg.path, '--json'], { ...ENV, ...cliEnv(daemon!.runDir) });
     const fwChecks = run.json!.checks.filter((c) => /firewalld/i.test(`${c.id} ${c.message}`));
     expect(fwChecks.length).toBeGreaterThan(0);
     expect(fwChecks.filter((c) => c.status !== 'ok')).toEqual([]);
@@ -96,7 +96,7 @@ describe('firewalld acceptance under the daemon (real firewalld, namespace route
   });
 
   it('apply --mode off: both --list-all-zones outputs equal what they were before tsfw ran', async () => {
-    const run = await tsfw(net.router, ['apply', '--mode', 'off', '-c', cfg.path, '--json'], { ...ENV, ...cliEnv(daemon!.runDir) }, fw.wrap);
+    const run = await tsfwVia(fw.enter, ['apply', '--mode', 'off', '-c', cfg.path, '--json'], { ...ENV, ...cliEnv(daemon!.runDir) });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(await listZones()).toEqual(zones);
     expect(await probes(net)).toMatchObject({ input: false, wireguard: false, forward: false });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../src/doctor/types.js';
-import { tempConfig, tsfw, tsfwJson } from '../helpers/cli.js';
+import { tempConfig, tsfwVia } from '../helpers/cli.js';
 import type { ConvergeReport, TempConfig } from '../helpers/cli.js';
 import { startFirewalld } from '../helpers/firewalld.js';
 import type { Firewalld } from '../helpers/firewalld.js';
@@ -40,7 +40,7 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
   const listZones = async () => ({ runtime: await fw.cmd('--list-all-zones'), permanent: await fw.cmd('--permanent', '--list-all-zones') });
   let filesBefore: string[];
   const zoneFiles = () => readdirSync(join(fw.etcDir, 'zones')).filter((f) => !f.endsWith('.old')).sort();
-  const cli = (args: string[]) => tsfw<ConvergeReport>(net.router, args, { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
+  const cli = (args: string[]) => tsfwVia<ConvergeReport>(fw.enter, args, { ...ENV, TSFW_RUN_DIR: runDir });
 
   beforeAll(async () => {
     net = await createRouter();
@@ -64,14 +64,17 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
   it('doctor fails (exit 1) on firewalld\'s default config with the integration off, persistent fix first; explain names the reject', async () => {
     const off = tempConfig({ mode: 'on', backend: 'auto', integrations: { firewalld: 'off' } });
     try {
-      const run = await tsfw<{ checks: Check[] }>(net.router, ['doctor', '-c', off.path, '--json'], { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
+      const run = await tsfwVia<{ checks: Check[] }>(fw.enter, ['doctor', '-c', off.path, '--json'], { ...ENV, TSFW_RUN_DIR: runDir });
       expect(run.exitCode).toBe(1);
       const check = run.json!.checks.find((c) => c.id === 'firewalld')!;
       expect(check.status).toBe('fail');
       expect(check.fix!.split('\n')[0]).toBe('firewall-cmd --permanent --zone=trusted --add-interface=tailscale0 && firewall-cmd --permanent --zone=public --add-port=41641/udp && firewall-cmd --reload');
       expect(check.fix!.split('\n')[1]).toMatch(/^# not persistent/);
       expect(run.json!.checks.some((c) => c.fix?.includes('inet firewalld'))).toBe(false);
-      const explain = await tsfw(net.router, ['explain', '-c', off.path, '--src', ADDR.peer, '--dst', ADDR.lanHost, '--iif', 'tailscale0', '--oif', 'lan0', '--proto', 'udp', '--dport', '5556'], ENV, fw.wrap);
+      // apply says the same in one warning line (a dry run: nothing is written here).
+      const dry = await cli(['apply', '--dry-run', '--no-save', '-c', off.path, '--json']);
+      expect(dry.json!.warnings.filter((w) => w.startsWith('tsfw doctor would fail: firewalld rejects tailnet traffic'))).toHaveLength(1);
+      const explain = await tsfwVia(fw.enter, ['explain', '-c', off.path, '--src', ADDR.peer, '--dst', ADDR.lanHost, '--iif', 'tailscale0', '--oif', 'lan0', '--proto', 'udp', '--dport', '5556'], ENV);
       expect(explain.stdout).toContain('table inet firewalld chain filter_FORWARD (ends in reject)');
     } finally {
       off.remove();
@@ -93,8 +96,9 @@ describe('firewalld integration (real firewalld, namespace router)', () => {
     expect(await fw.cmd('--permanent', '--zone=public', '--list-ports')).toBe('41641/udp');
     expect(await probes(net)).toEqual(PASSING);
     // Converged: a second apply changes nothing, here or in firewalld.
-    const again = await tsfwJson<ConvergeReport>(net.router, ['apply', '-c', cfg.path], { ...ENV, TSFW_RUN_DIR: runDir }, fw.wrap);
-    expect(again.integrations).toEqual([]);
+    const again = await cli(['apply', '-c', cfg.path, '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json!.integrations).toEqual([]);
   });
 
   it('apply --mode off removes exactly what it added: both --list-all-zones outputs equal the start', async () => {

@@ -49,12 +49,14 @@ export interface StatusReport {
   readonly warnings: readonly string[];
 }
 
-/**
- * Runs `node bin/tsfw ARGS` inside `ns`; never throws on a non-zero exit (tests assert it). `wrap`
- * is an argv prefix run inside the namespace first (e.g. nsenter into firewalld's mount namespace).
- */
-export async function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Record<string, string> = {}, wrap: readonly string[] = []): Promise<CliRun<J>> {
-  const r = await execa('ip', ['netns', 'exec', ns.name, ...wrap, process.execPath, TSFW_BIN, ...args], {
+/** Runs `node bin/tsfw ARGS` inside `ns`; never throws on a non-zero exit (tests assert it). */
+export function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
+  return tsfwVia(['ip', 'netns', 'exec', ns.name], args, env);
+}
+
+/** Runs the CLI behind an argv prefix that enters the namespaces (e.g. ufw.ts's nsenter). */
+export async function tsfwVia<J = unknown>(prefix: readonly string[], args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
+  const r = await execa(prefix[0]!, [...prefix.slice(1), process.execPath, TSFW_BIN, ...args], {
     reject: false,
     env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...env },
     timeout: 60_000,
@@ -72,8 +74,8 @@ export async function tsfw<J = unknown>(ns: Netns, args: readonly string[], env:
 }
 
 /** Like `tsfw`, but insists on exit 0 and JSON output, and says what went wrong otherwise. */
-export async function tsfwJson<J>(ns: Netns, args: readonly string[], env: Record<string, string> = {}, wrap: readonly string[] = []): Promise<J> {
-  const run = await tsfw<J>(ns, [...args, '--json'], env, wrap);
+export async function tsfwJson<J>(ns: Netns, args: readonly string[], env: Record<string, string> = {}): Promise<J> {
+  const run = await tsfw<J>(ns, [...args, '--json'], env);
   if (run.exitCode !== 0 || run.json === undefined) {
     throw new Error(`tsfw ${args.join(' ')} exited ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   }

@@ -35,6 +35,8 @@ export interface Firewalld {
   readonly runner: CommandRunner;
   /** An argv prefix that runs the rest inside firewalld's mount namespace (for `ip netns exec`). */
   readonly wrap: readonly string[];
+  /** An argv prefix that runs the rest in firewalld's mount + network namespaces (cli.ts tsfwVia). */
+  readonly enter: readonly string[];
   /** Stops firewalld (SIGTERM: it removes its table) and starts it again; resolves once running. */
   restart(): Promise<void>;
   /** Stops firewalld, the bus and the holder, and removes the private files. Never throws. */
@@ -88,6 +90,7 @@ export async function startFirewalld(ns: Netns): Promise<Firewalld> {
       run: (file, args, options) => createProcessRunner().run('nsenter', enter(file, args), options),
     },
     wrap: ['nsenter', '--target', String(holderChild.pid), '--mount'],
+    enter: ['nsenter', '--target', String(holderChild.pid), '--mount', '--net'],
     async restart() {
       await stopFirewalld();
       await startDaemon();

@@ -5,7 +5,13 @@ import { formatDaemonState } from '../../reconcile/state-format.js';
 import { readState, statePath } from '../../reconcile/state.js';
 import { convergeSysctls, describeSysctls } from '../../sysctl/host.js';
 import { createContext, resolveBackend } from '../context.js';
-import type { CommonOptions } from '../context.js';
+import type { CommandContext, CommonOptions } from '../context.js';
+import { createBackend } from '../../backends/select.js';
+import type { Backend } from '../../backends/types.js';
+import type { BackendChoice } from '../../backends/select.js';
+import { ALL_BACKENDS } from '../../backends/leftovers.js';
+import type { DaemonState } from '../../reconcile/state-format.js';
+import { currentNetns } from '../../reconcile/singleton.js';
 import { desiredFor } from '../desired.js';
 import { printJson } from '../output.js';
 import { configOption, jsonOption } from '../options.js';
@@ -23,14 +29,15 @@ Examples:
   tsfw status --json | jq '.objects[] | select(.present == false)'`)
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       const ctx = createContext(opts);
-      const { backend, choice } = await resolveBackend(ctx);
+      const runDir = runDirFrom(process.env);
+      const daemon = readState(statePath(runDir));
+      // A running daemon's backend is the one in use: show it and its evidence, not a fresh guess.
+      const { backend, choice } = daemonBackend(ctx, daemon) ?? await resolveBackend(ctx);
       const { ruleset: desired, facts } = await desiredFor(ctx);
       const state = await backend.observe();
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
       const source = ctx.loaded.source;
-      const runDir = runDirFrom(process.env);
-      const daemon = readState(statePath(runDir));
       // Kernel settings the rules depend on: current value, who set it, and what a pass would change.
       const pending = convergeSysctls(desired, runDir, { dryRun: true }).changes;
       const sysctls = describeSysctls(runDir).map((s) => ({ ...s, pending: pending.find((c) => c.key === s.key) ?? null }));
@@ -75,4 +82,18 @@ Examples:
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/**
+ * The backend of the daemon running for this run directory and network namespace, as its state
+ * file says; undefined when there is none (status then chooses as apply would).
+ */
+function daemonBackend(ctx: CommandContext, daemon: { state: DaemonState; alive: boolean } | undefined): { backend: Backend; choice: BackendChoice } | undefined {
+  if (!daemon?.alive || !daemon.state.backendReason) return undefined;
+  const name = ALL_BACKENDS.find((b) => b === daemon.state.backend);
+  if (!name || currentNetns(daemon.state.pid) !== currentNetns()) return undefined;
+  return {
+    backend: createBackend(name, ctx.config, ctx.runner),
+    choice: { backend: name, reason: `in use by the daemon (pid ${daemon.state.pid}): ${daemon.state.backendReason}`, evidence: daemon.state.evidence ?? [], warnings: [] },
+  };
 }

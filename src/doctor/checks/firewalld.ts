@@ -1,3 +1,4 @@
+import type { Config } from '../../config/schema.js';
 import type { Check, FirewalldFacts, FirewalldZoneFacts } from '../types.js';
 import { isUnreadable } from '../types.js';
 import { portsOf } from './context.js';
@@ -54,6 +55,11 @@ function gaps(facts: FirewalldFacts, tunnel: string, ports: readonly number[]): 
   return found;
 }
 
+/** The persistent form: each change with --permanent, then one reload to make it the runtime too. */
+function persistentFix(args: readonly string[]): string {
+  return [...args.map((a) => `firewall-cmd --permanent ${a}`), 'firewall-cmd --reload'].join(' && ');
+}
+
 /** The firewalld check; none at all when firewalld neither answers nor has its table. */
 export function checkFirewalld(input: CheckInput): Check[] {
   const id = 'firewalld';
@@ -61,10 +67,6 @@ export function checkFirewalld(input: CheckInput): Check[] {
   const tunnel = input.config.interface;
   const ports = portsOf(input);
   const hasTable = !isUnreadable(ruleset) && ruleset.tables.some((t) => t.name === 'firewalld');
-  const persistentFix = (args: readonly string[]) => [...args.map((a) => `firewall-cmd --permanent ${a}`), 'firewall-cmd --reload'].join(' && ');
-  const integration = input.config.integrations.firewalld === 'auto' && input.config.mode === 'on'
-    ? []
-    : ['# or let tsfw do both, runtime and permanent: mode on with integrations.firewalld: auto'];
   if (firewalld === undefined) {
     if (!hasTable) return [];
     return [{
@@ -74,10 +76,20 @@ export function checkFirewalld(input: CheckInput): Check[] {
     }];
   }
   if (isUnreadable(firewalld)) return [{ id, status: 'warn', message: `could not read firewalld's zones: ${firewalld.error}`, fix: null }];
+  return [judgeFirewalld(firewalld, input.config, ports)];
+}
+
+/** The verdict on firewalld's zones (doctor's check, and apply's one-line warning on a fail). */
+export function judgeFirewalld(firewalld: FirewalldFacts, config: Config, ports: readonly number[]): Check {
+  const id = 'firewalld';
+  const tunnel = config.interface;
+  const integration = config.integrations.firewalld === 'auto' && config.mode === 'on'
+    ? []
+    : ['# or let tsfw do both, runtime and permanent: mode on with integrations.firewalld: auto'];
   const found = gaps(firewalld, tunnel, ports);
   if (found.length === 0) {
     const zones = [...new Set(firewalld.wanZones)].join(', ');
-    return [{ id, status: 'ok', message: `firewalld lets tailnet traffic through: ${tunnel} is in zone ${firewalld.tunnelZone.runtime || firewalld.defaultZone} (target ACCEPT) and ${ports.map((p) => `${p}/udp`).join(', ')} is open in zone ${zones}, at runtime and permanently`, fix: null }];
+    return { id, status: 'ok', message: `firewalld lets tailnet traffic through: ${tunnel} is in zone ${firewalld.tunnelZone.runtime || firewalld.defaultZone} (target ACCEPT) and ${ports.map((p) => `${p}/udp`).join(', ')} is open in zone ${zones}, at runtime and permanently`, fix: null };
   }
   const runtime = found.filter((g) => g.layer === 'runtime');
   const permanent = found.filter((g) => g.layer === 'permanent');
@@ -87,7 +99,7 @@ export function checkFirewalld(input: CheckInput): Check[] {
     ...integration,
   ].join('\n');
   if (runtime.length > 0) {
-    return [{ id, status: 'fail', message: `firewalld rejects tailnet traffic that tsfw accepts: ${runtime.map((g) => g.what).join('; ')}`, fix }];
+    return { id, status: 'fail', message: `firewalld rejects tailnet traffic that tsfw accepts: ${runtime.map((g) => g.what).join('; ')}`, fix };
   }
-  return [{ id, status: 'warn', message: `firewalld lets tailnet traffic through now, but its permanent configuration does not: lost at the next --reload or restart (${permanent.map((g) => g.what).join('; ')})`, fix }];
+  return { id, status: 'warn', message: `firewalld lets tailnet traffic through now, but its permanent configuration does not: lost at the next --reload or restart (${permanent.map((g) => g.what).join('; ')})`, fix };
 }

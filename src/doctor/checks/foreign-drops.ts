@@ -9,6 +9,7 @@ import { tracePacket } from '../../model/trace.js';
 import { evalForeignChain, familySees } from './foreign-eval.js';
 import type { OwnedChains, ProbePacket } from './foreign-eval.js';
 import { ownership } from './owned.js';
+import { checkUfw } from './ufw.js';
 import type { Probe } from './probes.js';
 
 /** One other program's base chain that drops (or may drop) one of the probes. */
@@ -48,6 +49,7 @@ export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocke
   if (isUnreadable(ruleset)) return ruleset.error;
   const own = { family: 'inet', name: input.config.nftables.table };
   const blocked: Blocked[] = [];
+  const ufwJudged = checkUfw(input.facts.ufw, input.facts.backend, input.config, input.ruleset.wants) !== undefined;
   for (const chain of foreignBaseChains(ruleset, own)) {
     // firewalld's table is rebuilt from its zones at every reload: the firewalld check judges it
     // from those zones, and an `nft insert` into it would not survive (checks/firewalld.ts).
@@ -57,6 +59,8 @@ export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocke
       if (chain.base?.hook !== probe.hook || chain.base.type === 'nat' || !familySees(chain.family, probe.packet.family)) continue;
       const outcome = evalForeignChain(table, chain, probe.packet, ownedChains(input, table, chain.base.hook as Hook));
       if (outcome.verdict === 'accept') continue;
+      // ufw's chains are judged from ufw's own rules by manager-ufw (ufw.ts), with a persistent fix.
+      if (ufwJudged && /in chain ufw6?-/.test(outcome.how)) continue;
       blocked.push({
         where: `table ${chain.family} ${chain.table} chain ${chain.name} (hook ${chain.base.hook}, priority ${chain.base.prio})`,
         probe, verdict: outcome.verdict, how: outcome.how, fix: fixFor(table, chain, probe),

@@ -3,6 +3,7 @@ import { isUnreadable } from '../types.js';
 import { portsOf } from './context.js';
 import { ownership } from './owned.js';
 import type { CheckInput } from './context.js';
+import { checkUfw } from './ufw.js';
 
 /** A firewall manager doctor recognises, how it shows itself, and how it interacts with tsfw. */
 interface Manager {
@@ -70,7 +71,11 @@ export function checkManagers(input: CheckInput): Check[] {
   const tables = isUnreadable(ruleset) ? [] : ruleset.tables.filter((t) => `${t.family} ${t.name}` !== ownTable);
   const own = ownership(input);
   const found: Check[] = [];
+  // ufw, when enabled, gets the check that reads its rules (ufw.ts) instead of the generic row.
+  const ufw = checkUfw(input.facts.ufw, input.facts.backend, input.config, input.ruleset.wants);
+  if (ufw) found.push(ufw);
   for (const m of MANAGERS) {
+    if (m.id === 'ufw' && ufw) continue;
     const evidence: string[] = [];
     for (const t of tables) {
       if (m.tables.includes(`${t.family} ${t.name}`)) evidence.push(`table ${t.family} ${t.name}`);
