@@ -4,7 +4,7 @@ NPM ?= npm
 NODE_STAMP := node_modules/.install-stamp
 
 .PHONY: all deps apt-deps test-apt-deps test-roots build lint typecheck unit e2e test demo clean image-test
-.PHONY: bench bench-startup bench-apply bench-scale bench-repair bench-soak reliability
+.PHONY: bench bench-startup bench-apply bench-scale bench-repair bench-churn bench-soak reliability
 
 all: build
 
@@ -79,9 +79,9 @@ image-test: deps test-roots build
 
 # Benchmarks (docs/PERFORMANCE.md): each prints its figures and writes bench/results/NAME.json.
 # `make bench` runs all but the 10-minute soak; BENCH_ARGS passes options (e.g. --runs 10).
-bench: bench-startup bench-apply bench-scale bench-repair
+bench: bench-startup bench-apply bench-scale bench-repair bench-churn
 
-bench-startup bench-apply bench-scale bench-repair bench-soak: bench-%: deps build
+bench-startup bench-apply bench-scale bench-repair bench-churn bench-soak: bench-%: deps build
 	node bench/$*.mjs $(BENCH_ARGS)
 
 # The long reliability suite (docs/RELIABILITY.md); its CI-sized part runs in `make test`.

@@ -7,73 +7,18 @@
 // CPU counts the daemon, every child it has reaped (one nft per pass) and live children (nft monitor).
 // Targets: RSS at 60 s ≤ 55 MB and ≤ 1.4× the bare node's, peak ≤ 60 MB, growth start → end
 // ≤ 3 %, CPU ≤ 2 % of one core.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
-import { commandLine, configFile, createNetns, machine, run, saveResult, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { commandLine, configFile, machine, run, saveResult, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { sample, startIn } from './lib/proc.mjs';
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const seconds = Number(arg('--seconds', '600'));
 const backend = arg('--backend', 'nftables');
 const WARMUP_S = Math.min(60, seconds); // the "RSS after 60 s" sample
 const EVERY_S = 10;
-const TICKS = 100; // USER_HZ on Linux
-
-function procStat(pid) {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
-}
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-}
-
-/** Live descendants of pid (the nft monitor, a pass's nft that has not exited yet). */
-function children(pid) {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (procStat(entry).ppid === pid) out.push(Number(entry), ...children(Number(entry)));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-function sample(pid, t0) {
-  const s = procStat(pid);
-  let liveChildren = 0;
-  let childRss = 0;
-  for (const c of children(pid)) {
-    try {
-      liveChildren += procStat(c).self;
-      childRss += rssKiB(c);
-    } catch {
-      // exited
-    }
-  }
-  return { t: (Date.now() - t0) / 1000, cpuS: (s.self + s.reaped + liveChildren) / TICKS, daemonCpuS: s.self / TICKS, rssKiB: rssKiB(pid), childRssKiB: childRss };
-}
-
 const also = arg('--also', undefined);
 const config = configFile({ backend, reconcile: { schedule: '* * * * * *' }, log: { level: 'warn' } });
-
-/** Starts a process inside a fresh namespace; `ip netns exec` execs in place, so its pid is node's. */
-function startIn(prefix, argv, env = {}) {
-  const ns = createNetns(prefix);
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...argv], {
-    env: { ...process.env, LC_ALL: 'C', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (d) => {
-    log = (log + d).slice(-20000);
-  });
-  return { ns, child, log: () => log, samples: [] };
-}
 
 const runDir = tempDir('tsfw-bench-rundir-');
 const procs = { daemon: startIn('tsfwb-soak', [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir }) };

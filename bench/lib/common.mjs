@@ -167,3 +167,19 @@ export function verdict(label, value, limit, unit = '×') {
 export function commandLine() {
   return `node ${process.argv.slice(1).map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`;
 }
+
+/**
+ * Runs argv in the namespace with logging shims for `tools` first on PATH, and returns the
+ * command lines of those tools it started, in order (what a tsfw pass really reads, not assumed).
+ */
+export function recordCommands(ns, argv, tools) {
+  const dir = tempDir('tsfw-bench-shims-');
+  const logFile = join(dir, 'log');
+  writeFileSync(logFile, '');
+  for (const tool of tools) {
+    const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    writeFileSync(join(dir, tool), `#!/bin/sh\nprintf '%s\\0' "${tool}" "$@" >> '${logFile}'; printf '\\n' >> '${logFile}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  }
+  run(ns, argv, { env: { PATH: `${dir}:${process.env.PATH}` } });
+  return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\0').filter((a, i, all) => i < all.length - 1 || a !== ''));
+}

@@ -71,9 +71,10 @@ async function cleanBackend(backend: Backend, name: ConcreteBackend, runner: Com
   try {
     // nft's observe treats a missing binary as "nothing there"; ask first so the note says why.
     if (name === 'nftables') await runner.run('nft', ['--version']);
-    const state = await backend.observe();
+    const off = desiredRuleset('off', FAMILIES, []);
+    const state = await backend.observe(off);
     if (isUnavailable(state)) return { ...empty, status: 'skipped', note: `${name}: binaries not installed` };
-    const plan = backend.plan(desiredRuleset('off', FAMILIES, []), state);
+    const plan = backend.plan(off, state);
     if (plan.ops.length > 0 && !opts.dryRun) await backend.apply(plan);
     const writes = backend.writes(plan);
     return { backend: name, status: plan.ops.length > 0 ? 'removed' : 'clean', actions: actionsOf(plan.ops), writes, drift: plan.drift, warnings: plan.warnings };

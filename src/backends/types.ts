@@ -68,8 +68,12 @@ export interface ObjectStatus {
 
 export interface Backend<State = unknown, P extends Piece = Piece> {
   readonly name: ConcreteBackend | 'fake';
-  /** Reads everything tsfw could own (and only that, where the tool allows). */
-  observe(): Promise<State>;
+  /**
+   * Reads everything tsfw could own (and only that, where the tool allows). `desired`, when the
+   * caller has it, names what tsfw wants, so a backend can skip reading what it cannot own
+   * (iptables-nft beside 20,000 foreign rules); without it the read is complete.
+   */
+  observe(desired?: Ruleset): Promise<State>;
   /** Desired vs observed → the smallest transaction; no ops when converged. Pure. */
   plan(desired: Ruleset, state: State): Plan<P>;
   /** The exact process calls `apply` makes for this plan, read from its ops; none when converged. Pure. */

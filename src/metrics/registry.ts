@@ -93,5 +93,5 @@ export function createMetrics(): TsfwMetrics {
 
 /** Reads the kernel's counters for tsfw's rules through the backend and records them. */
 export async function observeRuleCounters<S, P extends Piece>(metrics: TsfwMetrics, backend: Backend<S, P>, desired: Ruleset): Promise<void> {
-  metrics.recordObjects(backend.inspect(desired, await backend.observe()));
+  metrics.recordObjects(backend.inspect(desired, await backend.observe(desired)));
 }

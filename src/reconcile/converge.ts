@@ -2,6 +2,7 @@ import type { Backend, DriftItem, Plan, PlannedAction, ProcessWrite } from '../b
 import type { Piece } from '../backends/transaction.js';
 import { actionsOf } from '../backends/transaction.js';
 import type { Mode, Ruleset } from '../model/types.js';
+import { ExecError } from '../exec/errors.js';
 import type { IntegrationChange } from '../integrations/types.js';
 import type { SysctlChange, SysctlOutcome } from '../sysctl/plan.js';
 
@@ -69,13 +70,13 @@ export async function converge<S, P extends Piece>(
 ): Promise<ConvergeResult> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const observed = await backend.observe();
+  const observed = await backend.observe(desired);
   const plan = backend.plan(desired, observed);
   const changed = plan.ops.length > 0;
   const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);
   if (changed && !options.dryRun && !held) {
-    await backend.apply(plan);
-    const again = await backend.observe();
+    await applyOrRace(backend, desired, plan);
+    const again = await backend.observe(desired);
     options.onObserved?.(again);
     const after = backend.plan(desired, again);
     if (after.ops.length > 0) throw new ConvergenceError(after.drift);
@@ -98,4 +99,29 @@ export async function converge<S, P extends Piece>(
     durationMs: Math.round((now() - started) * 10) / 10,
     ...(held ? { held } : {}),
   };
+}
+
+/**
+ * Writes the plan. A write the kernel refused after another program changed what the plan was
+ * read from (e.g. a base chain deleted, then re-added at another priority in a second step: our
+ * `add chain` now fails with "Operation not supported") is a race, whatever nft said: the state
+ * read again plans different ops or shows different drift. It is thrown as kind `raced`, which
+ * the reconciler retries at once; a write that fails on an unchanged state keeps its own error.
+ */
+async function applyOrRace<S, P extends Piece>(backend: Backend<S, P>, desired: Ruleset, plan: Plan<P>): Promise<void> {
+  try {
+    await backend.apply(plan);
+  } catch (error) {
+    if (error instanceof ExecError && error.kind === 'raced') throw error;
+    let moved = false;
+    try {
+      const again = backend.plan(desired, await backend.observe(desired));
+      moved = JSON.stringify([again.ops, again.drift]) !== JSON.stringify([plan.ops, plan.drift]);
+    } catch {
+      // The state cannot be read again: keep the write's own error.
+    }
+    if (!moved) throw error;
+    const e = error instanceof ExecError ? error : undefined;
+    throw new ExecError('raced', e?.command ?? backend.name, e?.exitCode, e?.stderr ?? (error instanceof Error ? error.message : String(error)), { cause: error });
+  }
 }

@@ -44,5 +44,13 @@ describe('nft monitor lines (text mode, as nft 1.0.6 prints them)', () => {
     expect(relevant('add rule ip filter ts-forward accept', iptScope)).toBe(true);
     expect(relevant('add rule ip filter DOCKER-USER return', iptScope)).toBe(false);
     expect(relevant('add rule ip mangle PREROUTING accept', iptScope)).toBe(false);
+    // As iptables-nft 1.8.9 and nft 1.0.6 print them (captured): a new admin chain, an admin rule
+    // by handle, an admin set's element; and a built-in chain iptables-nft re-declares (-A INPUT, -Z).
+    expect(relevant('create chain ip filter ADMIN2', iptScope)).toBe(false);
+    expect(relevant('delete rule ip filter ADMIN3 handle 7', iptScope)).toBe(false);
+    expect(relevant('add element inet tsfw s { 192.0.2.1 }')).toBe(false);
+    expect(relevant('delete rule inet tsfw mine handle 3')).toBe(false);
+    expect(relevant('add chain ip filter INPUT { type filter hook input priority filter; policy accept; }', iptScope)).toBe(true);
+    expect(relevant('add rule inet other c counter packets 0 bytes 0', iptScope)).toBe(false);
   });
 });

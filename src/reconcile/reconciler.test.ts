@@ -276,6 +276,43 @@ describe('reconciler', () => {
     expect(s.reconciler.backoff().active).toBe(false);
   });
 
+  it('a write refused because another program changed the state after the read is a race too (debug, retried at once)', async () => {
+    const s = setup(3);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    const apply = s.backend.apply.bind(s.backend);
+    let refusals = 1;
+    s.backend.apply = async (plan) => {
+      if (refusals-- > 0) {
+        // The other program's second step lands between our read and our write.
+        s.kernel.value = 'tampered again';
+        throw new ExecError('failed', 'nft -j -f -', 1, 'Error: Could not process rule: Operation not supported');
+      }
+      return apply(plan);
+    };
+    s.kernel.value = 'tampered';
+    s.reconciler.trigger({ cause: 'event' });
+    await s.reconciler.idle();
+    expect(s.kernel.value).toBe('on');
+    expect(s.lines.filter((l) => l.msg === 'state changed underneath a write: retrying')).toHaveLength(1);
+    expect(s.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+
+  it('a write that fails on an unchanged state is an error, not retried as a race', async () => {
+    const s = setup(3);
+    s.reconciler.trigger({ cause: 'startup' });
+    await s.reconciler.idle();
+    s.backend.apply = async () => {
+      throw new ExecError('failed', 'nft -j -f -', 1, 'Error: Could not process rule: Operation not supported');
+    };
+    s.kernel.value = 'tampered';
+    s.reconciler.trigger({ cause: 'event' });
+    await s.reconciler.idle();
+    expect(s.outcomes.at(-1)!.result).toBe('error');
+    expect(s.lines.filter((l) => l.msg === 'state changed underneath a write: retrying')).toEqual([]);
+    expect(s.lines.filter((l) => l.msg === 'reconcile pass failed')).toHaveLength(1);
+  });
+
   it('runs nothing after stop', async () => {
     const s = setup();
     await s.reconciler.stop();

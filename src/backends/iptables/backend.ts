@@ -3,11 +3,11 @@ import type { CommandRunner, RunOptions } from '../../exec/runner.js';
 import type { Family, Ruleset } from '../../model/types.js';
 import { ruleIdFromComment } from '../../ownership.js';
 import type { Backend, ObjectStatus, Plan, ProcessWrite } from '../types.js';
-import { IncompatibleTableError, parseIptablesSave, taggedJumps } from './parse.js';
-import type { IptTableDump } from './parse.js';
+import { observeIptFamily } from './observe.js';
+import { taggedJumps } from './parse.js';
 import { iptScripts, planIptables } from './plan.js';
-import type { IptFamilyState, IptPiece, IptPlanOptions, IptState } from './plan.js';
-import { desiredIptTables, IPT_TABLES, jumpSpec } from './render.js';
+import type { IptPiece, IptPlanOptions, IptState } from './plan.js';
+import { desiredIptTables, jumpSpec } from './render.js';
 
 /** Which iptables binaries: `iptables-nft*` (nf_tables kernel API) or `iptables-legacy*` (x_tables). */
 export type IptFlavour = 'nft' | 'legacy';
@@ -33,10 +33,9 @@ export function iptBinary(flavour: IptFlavour, family: Family, tool: 'save' | 'r
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * iptables through iptables-save / iptables-restore of one flavour. Reads per family (and, for
- * iptables-nft, per table: `-t` keeps an unreadable mangle or raw table from blocking us); legacy
- * dumps without `-t` because naming a table there loads and creates it. Writes one
- * `iptables-restore --noflush` commit per (family, table).
+ * iptables through iptables-save / iptables-restore of one flavour. Reads per family (observe.ts:
+ * iptables-nft per table or, beside other programs' chains, per chain; legacy in one dump). Writes
+ * one `iptables-restore --noflush` commit per (family, table).
  */
 export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOptions): IptBackend {
   const sleep = opts.sleep ?? defaultSleep;
@@ -52,34 +51,6 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
     }
   };
 
-  async function dump(family: Family): Promise<IptTableDump[]> {
-    const save = iptBinary(opts.flavour, family, 'save');
-    const texts: { command: string; stdout: string }[] = [];
-    if (opts.flavour === 'legacy') {
-      texts.push({ command: `${save} -c`, stdout: (await run(save, ['-c'])).stdout });
-    } else {
-      for (const table of IPT_TABLES) texts.push({ command: `${save} -c -t ${table}`, stdout: (await run(save, ['-c', '-t', table])).stdout });
-    }
-    return texts.flatMap(({ command, stdout }) => {
-      try {
-        return parseIptablesSave(stdout).filter((t) => (IPT_TABLES as readonly string[]).includes(t.table));
-      } catch (error) {
-        if (error instanceof IncompatibleTableError) throw new ExecError('incompatible', command, 0, `${error.message} (native nft rules in it; use backend nftables, or remove them)`);
-        throw error;
-      }
-    });
-  }
-
-  async function observeFamily(family: Family): Promise<IptFamilyState> {
-    try {
-      return { family, tables: await dump(family) };
-    } catch (error) {
-      // No binary means nothing of ours can exist there: `off` needs no tool, a write reports it.
-      if (error instanceof ExecError && error.kind === 'not-found') return { family, tables: [], unavailable: true };
-      return { family, tables: [], failure: error instanceof Error ? error : new Error(String(error)) };
-    }
-  }
-
   /** One `*-restore --noflush` per (family, table) script: each an atomic commit of its own. */
   const writes = (plan: Plan<IptPiece>): ProcessWrite[] => iptScripts(plan.ops).map((s) => ({
     file: iptBinary(opts.flavour, s.family, 'restore'), args: ['--noflush', '-w', '5'], input: s.script, family: s.family,
@@ -87,8 +58,8 @@ export function createIptablesBackend(runner: CommandRunner, opts: IptBackendOpt
 
   return {
     name: opts.flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy',
-    async observe() {
-      const families = await Promise.all(opts.families.map(observeFamily));
+    async observe(desired) {
+      const families = await Promise.all(opts.families.map((family) => observeIptFamily({ flavour: opts.flavour, run }, family, desired)));
       const failed = families.filter((f) => f.failure);
       if (failed.length > 0 && failed.length === families.length) throw failed[0]!.failure;
       return { families };

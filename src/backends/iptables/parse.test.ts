@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../config/schema.js';
 import { rulesetFor } from '../../profiles/load.js';
-import { IncompatibleTableError, parseIptablesSave, ruleLine, taggedJumps, tokenize } from './parse.js';
+import { IncompatibleTableError, parseIptablesSave, ruleFrom, ruleLine, taggedJumps, tokenize } from './parse.js';
 import { desiredIptTables } from './render.js';
 
 /** Captured from real iptables-save runs (Debian 12, iptables 1.8.9) in a test namespace. */
@@ -62,5 +62,32 @@ describe('tokenize', () => {
   it('splits on blanks, honours quotes and backslash escapes, keeps empty quoted words', () => {
     expect(tokenize('-m comment --comment "a \\"b\\" c" -j X')).toEqual(['-m', 'comment', '--comment', 'a "b" c', '-j', 'X']);
     expect(tokenize('--comment ""')).toEqual(['--comment', '']);
+  });
+});
+
+describe('ruleFrom', () => {
+  /** The tokenizing reading every spec once went through: the first comment, the last target. */
+  const reference = (spec: string) => {
+    const tokens = tokenize(spec);
+    let comment: string | undefined;
+    let target: string | undefined;
+    for (let i = 0; i < tokens.length - 1; i++) {
+      if (tokens[i] === '--comment' && comment === undefined) comment = tokens[i + 1];
+      if (tokens[i] === '-j' || tokens[i] === '-g') target = tokens[i + 1];
+    }
+    return { comment, target };
+  };
+
+  it('finds the same comment and target without tokenizing an unquoted spec', () => {
+    const specs = [
+      '-j ACCEPT', '-g ts-input', '-s 192.0.2.1/32', '-s 192.0.2.1/32 -p tcp -m tcp --dport 22 -j ACCEPT',
+      '-m comment --comment tsfw:jump -j ts-input', '-j MARK --set-xmark 0x40000/0xff0000', '-m comment --comment a -m comment --comment b -g X',
+      '-j DNAT --to-destination 192.0.2.10:80', '-m set --match-set x-j src -j RETURN', '-i eth0 -j', '--comment',
+      ...['legacy4-converged.save', 'nft-mixed.save', 'nft-nat.save'].flatMap((f) => fixture(f).split('\n').filter((l) => l.includes('-A ') && !l.includes('"')).map((l) => l.replace(/^(\[\d+:\d+\] )?-A \S+ /, ''))),
+    ];
+    for (const spec of specs) {
+      const rule = ruleFrom('X', spec, 0, 0);
+      expect({ comment: rule.comment, target: rule.target }, spec).toEqual(reference(spec));
+    }
   });
 });

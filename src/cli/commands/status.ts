@@ -34,7 +34,7 @@ Examples:
       // A running daemon's backend is the one in use: show it and its evidence, not a fresh guess.
       const { backend, choice } = daemonBackend(ctx, daemon) ?? await resolveBackend(ctx);
       const { ruleset: desired, facts } = await desiredFor(ctx);
-      const state = await backend.observe();
+      const state = await backend.observe(desired);
       const objects = backend.inspect(desired, state);
       const plan = backend.plan(desired, state);
       const source = ctx.loaded.source;
