@@ -7,6 +7,7 @@ import { ExecError } from '../exec/errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Ruleset } from '../model/types.js';
 import { parseIptablesSave } from '../backends/iptables/parse.js';
+import { gatherFirewalldFacts } from './firewalld-facts.js';
 import { parseIpAddr, parseIpRoute } from './parse-ip.js';
 import { parseNftRuleset } from './parse-ruleset.js';
 import { sysctlKeys } from './checks/sysctl.js';
@@ -115,7 +116,7 @@ async function checkOnly(config: Config, runner: CommandRunner, ruleset: Ruleset
 export async function gatherFacts(config: Config, ruleset: Ruleset, runner: CommandRunner, files: FileReader = procReader): Promise<DoctorFacts> {
   const binaries = ['nft', 'iptables', 'iptables-nft', 'iptables-legacy', 'ip6tables-nft', 'ip6tables-legacy',
     'iptables-nft-restore', 'ip6tables-nft-restore', 'iptables-legacy-restore', 'ip6tables-legacy-restore'];
-  const [tools, choice, nftRuleset, addr, routes, legacy, firewalld, ufw, saves] = await Promise.all([
+  const [tools, choice, nftRuleset, addr, routes, legacy, firewalld, ufw, saves, firewalldZones] = await Promise.all([
     Promise.all(binaries.map((b) => probeTool(runner, b))),
     chooseBackend(config, runner).catch(() => ({ backend: 'nftables' as const })),
     json(runner, 'nft', ['-j', 'list', 'ruleset'], parseNftRuleset),
@@ -125,6 +126,7 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
     cliState(runner, 'firewall-cmd', ['--state']),
     cliState(runner, 'ufw', ['status']),
     xtablesSaves(runner),
+    gatherFirewalldFacts(runner, config.interface),
   ]);
   const usable = (binary: string) => tools.find((t) => t.binary === binary)?.available ?? false;
   const checkable = choice.backend === 'nftables' ? usable('nft') : usable(choice.backend === 'iptables-nft' ? 'iptables-nft' : 'iptables-legacy');
@@ -147,6 +149,7 @@ export async function gatherFacts(config: Config, ruleset: Ruleset, runner: Comm
     ...(legacy ? { legacy } : {}),
     ...(saves.length > 0 ? { xtablesSaves: saves } : {}),
     clis,
+    ...(firewalldZones ? { firewalld: firewalldZones } : {}),
     ...(ufwView ? { ufw: ufwView } : {}),
     addresses: isUnreadable(addr) ? addr : addr.addresses,
     links,

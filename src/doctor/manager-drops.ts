@@ -3,7 +3,10 @@ import type { CommandRunner } from '../exec/runner.js';
 import { readLandscape } from '../integrations/landscape.js';
 import { readUfwSnapshot, UFW_PATHS } from '../integrations/ufw/files.js';
 import type { Ruleset } from '../model/types.js';
+import { judgeFirewalld } from './checks/firewalld.js';
 import { checkUfw } from './checks/ufw.js';
+import { gatherFirewalldFacts } from './firewalld-facts.js';
+import { isUnreadable } from './types.js';
 
 /**
  * "Doctor would fail on a drop by another manager", cheaply enough for every apply and reconcile:
@@ -34,7 +37,16 @@ export const ufwDrops: DropSource = async (ctx) => {
   return listed.exitCode === 0 ? would.message : undefined;
 };
 
-export const DROP_SOURCES: readonly DropSource[] = [ufwDrops];
+/** firewalld: doctor's firewalld check on its zones over D-Bus (nothing is asked when it does not answer). */
+export const firewalldDrops: DropSource = async (ctx) => {
+  if (ctx.config.mode !== 'on' || !ctx.ruleset.wants) return undefined;
+  const facts = await gatherFirewalldFacts(ctx.runner, ctx.config.interface);
+  if (!facts || isUnreadable(facts)) return undefined;
+  const would = judgeFirewalld(facts, ctx.config, ctx.ruleset.wants.ports);
+  return would.status === 'fail' ? would.message : undefined;
+};
+
+export const DROP_SOURCES: readonly DropSource[] = [firewalldDrops, ufwDrops];
 
 /** Every source's certain drop; a source that fails counts as none (this is a hint, not a check). */
 export async function certainManagerDrops(ctx: DropContext, sources: readonly DropSource[] = DROP_SOURCES): Promise<string[]> {

@@ -32,3 +32,23 @@ export function isXtablesTable(table: { family: string; name: string }): boolean
   return (table.family === 'ip' || table.family === 'ip6')
     && ['filter', 'nat', 'mangle', 'raw', 'security'].includes(table.name);
 }
+
+/** Statements that decide nothing and match nothing: a rule of only these and a verdict is unconditional. */
+const NEUTRAL = new Set(['counter', 'log']);
+
+/**
+ * How a base chain ends for a packet that no rule decided: an unconditional last rule that drops
+ * or rejects (firewalld's `reject with icmpx admin-prohibited`, under policy accept), else its
+ * policy. Saying "policy accept" for such a chain would hide that it rejects everything it does
+ * not allow.
+ */
+export function chainEnd(chain: ForeignChain): 'ends in reject' | 'ends in drop' | `policy ${string}` {
+  const last = chain.rules.at(-1);
+  if (last) {
+    const keys = last.expr.map((e) => Object.keys(e)[0] ?? '');
+    const verdicts = keys.filter((k) => !NEUTRAL.has(k));
+    if (verdicts.length === 1 && verdicts[0] === 'reject') return 'ends in reject';
+    if (verdicts.length === 1 && verdicts[0] === 'drop') return 'ends in drop';
+  }
+  return `policy ${chain.base?.policy ?? 'accept'}`;
+}

@@ -2,6 +2,7 @@ import type { Check } from './types.js';
 import type { CheckInput } from './checks/context.js';
 import { checkCgnat } from './checks/cgnat.js';
 import { checkDiscovery } from './checks/discovery.js';
+import { checkFirewalld } from './checks/firewalld.js';
 import { checkForeignDrops } from './checks/foreign-drops.js';
 import { checkManagers } from './checks/managers.js';
 import { checkMarks } from './checks/marks.js';
@@ -20,6 +21,7 @@ export function runChecks(input: CheckInput): Check[] {
     checkTransaction(input),
     checkTunnel(input),
     ...checkManagers(input),
+    ...checkFirewalld(input),
     checkForeignDrops(input, 'input', probes),
     checkForeignDrops(input, 'forward', probes),
     checkRequiredPorts(input),

@@ -49,6 +49,8 @@ export interface DoctorFacts {
   readonly xtablesSaves?: readonly LegacyDump[];
   /** Cheap CLI probes: firewall-cmd --state, ufw status (first line), when installed. */
   readonly clis: Readonly<Record<string, string>>;
+  /** firewalld's zones as its D-Bus API shows them; absent when firewalld does not answer on the bus. */
+  readonly firewalld?: FirewalldFacts | Unreadable;
   /** ufw's files (rules, policies, enabled), when ufw is installed. */
   readonly ufw?: UfwView;
   readonly addresses: readonly HostAddress[] | Unreadable;
@@ -68,4 +70,26 @@ export function isUnreadable(value: unknown): value is Unreadable {
 export interface LegacyDump {
   readonly family: 'ip' | 'ip6';
   readonly tables: readonly IptTableDump[];
+}
+
+/** One firewalld zone's settings that decide whether tailnet traffic passes. */
+export interface FirewalldZoneFacts {
+  /** `default`, `ACCEPT`, `DROP` or `%%REJECT%%`. */
+  readonly target: string;
+  /** `41641/udp`, or a range `41000-42000/udp`. */
+  readonly ports: readonly string[];
+  readonly services: readonly string[];
+}
+
+/** firewalld's view of the tunnel and the WAN interfaces, in its runtime and permanent layers. */
+export interface FirewalldFacts {
+  readonly defaultZone: string;
+  /** The zone each layer binds the tunnel to ('' when unbound: the default zone applies). */
+  readonly tunnelZone: Readonly<Record<'runtime' | 'permanent', string>>;
+  /** The runtime zones of the interfaces with a default route (else the default zone). */
+  readonly wanZones: readonly string[];
+  /** Settings of those zones (and the tunnel's) per layer. */
+  readonly zones: Readonly<Record<'runtime' | 'permanent', Readonly<Record<string, FirewalldZoneFacts>>>>;
+  /** The ports of the services those zones name (firewalld's runtime definitions). */
+  readonly servicePorts: Readonly<Record<string, readonly string[]>>;
 }

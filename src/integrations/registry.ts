@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
 import { createDockerIntegration } from './docker/docker.js';
+import { createFirewalldIntegration } from './firewalld/integration.js';
 import type { Integration } from './types.js';
 import { createUfwIntegration } from './ufw/integration.js';
 
 /** The one place that builds the integrations a pass visits, in MANAGERS order. */
 export function createIntegrations(runner: CommandRunner): readonly Integration[] {
   return [
+    createFirewalldIntegration(runner),
     createUfwIntegration(runner),
     createDockerIntegration(runner, { exists: existsSync }),
   ];

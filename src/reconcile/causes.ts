@@ -12,6 +12,7 @@ export const PASS_CAUSES = {
   sighup: { source: 'SIGHUP, systemctl reload, tsfw reload (signals.ts)', admin: true, why: 're-read the config and converge now' },
   config: { source: 'config file watcher (daemon-triggers.ts)', admin: true, why: 'the config file changed (e.g. tsfw apply --mode recorded a mode)' },
   addresses: { source: 'ip monitor address (address-watch.ts)', admin: true, why: 'the tunnel\'s own addresses changed: the desired rules changed' },
+  firewalld: { source: 'busctl monitor (firewalld-watch.ts)', admin: false, why: 'firewalld reloaded or (re)started: its configuration was rebuilt from the permanent one, check tsfw\'s items in it' },
   watchdog: { source: 'systemd WatchdogSec (daemon-triggers.ts)', admin: false, why: 'a pass at least every WatchdogSec/2; only successful passes feed the watchdog' },
   'backoff-end': { source: 'token bucket (reconciler.ts)', admin: false, why: 'a repair token is back after backing off from a fight' },
 } as const satisfies Record<string, { source: string; admin: boolean; why: string }>;

@@ -37,13 +37,13 @@ describe('daemon trigger sources', () => {
   it('follows the config: the nft monitor with a scope and watch on, the address monitor with addresses auto', async () => {
     const s = setup();
     await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}'), scope, false);
-    expect(s.live()).toEqual(['nft monitor', expect.stringMatching(/^ip .*monitor address/)]);
+    expect(s.live()).toEqual(['nft monitor', expect.stringMatching(/^ip .*monitor address/), expect.stringMatching(/^busctl .*monitor/)]);
     expect(s.sources.monitorStatus()).toMatchObject({ enabled: true, running: true });
-    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *", watch: false}\naddresses: [100.64.0.1]'), scope, false);
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *", watch: false}\naddresses: [100.64.0.1]\nintegrations: {firewalld: off}'), scope, false);
     expect(s.live()).toEqual([]);
     expect(s.sources.monitorStatus().enabled).toBe(false);
     // iptables-legacy: no scope, no monitor.
-    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}\naddresses: [100.64.0.1]'), undefined, false);
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}\naddresses: [100.64.0.1]\nintegrations: {firewalld: off}'), undefined, false);
     expect(s.live()).toEqual([]);
     await s.sources.stop();
   });
@@ -60,8 +60,27 @@ describe('daemon trigger sources', () => {
     expect(s.live()).toEqual([]);
   });
 
+  it('follows firewalld\'s Reloaded signal and its restarts in mode on with the integration auto only', async () => {
+    const s = setup();
+    const base = 'reconcile: {schedule: "0 0 * * * *", watch: false}\naddresses: [100.64.0.1]\n';
+    await s.sources.sync(config(base), undefined, false);
+    expect(s.live()).toEqual([expect.stringMatching(/^busctl --system --json=short monitor --match .*member='Reloaded'/)]);
+    const watch = s.children.at(-1)!;
+    watch.print('Monitoring bus message stream.');
+    watch.print(JSON.stringify({ type: 'signal', interface: 'org.fedoraproject.FirewallD1', member: 'Reloaded', payload: { type: '', data: [] } }));
+    watch.print(JSON.stringify({ type: 'signal', member: 'NameOwnerChanged', payload: { type: 'sss', data: ['org.fedoraproject.FirewallD1', ':1.4', ''] } }));
+    watch.print(JSON.stringify({ type: 'signal', member: 'NameOwnerChanged', payload: { type: 'sss', data: ['org.fedoraproject.FirewallD1', '', ':1.9'] } }));
+    watch.print(JSON.stringify({ type: 'method_call', interface: 'org.fedoraproject.FirewallD1', member: 'Reloaded' }));
+    expect(s.triggers).toEqual([{ cause: 'firewalld', detail: 'firewalld reloaded' }, { cause: 'firewalld', detail: 'firewalld started' }]);
+    for (const other of ['mode: nodivert', 'mode: off', 'integrations: {firewalld: off}']) {
+      await s.sources.sync(config(`${base}${other}`), undefined, false);
+      expect(s.live()).toEqual([]);
+    }
+    await s.sources.stop();
+  });
+
   it('every cause is in one table that says where it comes from and whether it is the admin\'s', () => {
-    expect(Object.keys(PASS_CAUSES).sort()).toEqual(['addresses', 'backoff-end', 'config', 'event', 'monitor-restart', 'resync', 'schedule', 'sighup', 'startup', 'watchdog']);
+    expect(Object.keys(PASS_CAUSES).sort()).toEqual(['addresses', 'backoff-end', 'config', 'event', 'firewalld', 'monitor-restart', 'resync', 'schedule', 'sighup', 'startup', 'watchdog']);
     expect(Object.keys(PASS_CAUSES).filter((c) => isAdminCause(c as keyof typeof PASS_CAUSES)).sort()).toEqual(['addresses', 'config', 'sighup', 'startup']);
   });
 });

@@ -7,6 +7,8 @@ import type { ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import { startAddressWatch } from './address-watch.js';
 import type { AddressWatch } from './address-watch.js';
+import { startFirewalldWatch } from './firewalld-watch.js';
+import type { FirewalldWatch } from './firewalld-watch.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor, MonitorStatus } from './monitor.js';
 import type { Trigger } from './reconciler.js';
@@ -15,7 +17,7 @@ import type { Schedule } from './schedule.js';
 
 /**
  * The daemon's trigger sources besides signals (signals.ts): kernel events (nft monitor), the
- * tunnel's addresses (ip monitor), the schedule, the config file watcher and the systemd
+ * tunnel's addresses (ip monitor), firewalld's reloads and restarts (busctl monitor), the schedule, the config file watcher and the systemd
  * watchdog. Each feeds the one pass queue through `trigger`; `sync` starts, restarts or stops
  * them to match the current config. The causes they raise are listed in causes.ts.
  */
@@ -47,6 +49,7 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
   let monitor: Monitor | undefined;
   let monitorKey = '';
   let addressWatch: AddressWatch | undefined;
+  let firewalldWatch: FirewalldWatch | undefined;
   let schedule: Schedule | undefined;
   let watcher: FSWatcher | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
@@ -68,6 +71,12 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
       if (addressWatch?.iface !== iface) {
         await addressWatch?.stop();
         addressWatch = iface && !stopping ? startAddressWatch({ spawner, iface, log: log.monitor, ...clock, onTrigger: trigger }) : undefined;
+      }
+      // Only where a pass would ensure firewalld's items: mode on with the integration auto.
+      const wantFirewalld = !stopping && config.mode === 'on' && config.integrations.firewalld === 'auto';
+      if (wantFirewalld !== (firewalldWatch !== undefined)) {
+        await firewalldWatch?.stop();
+        firewalldWatch = wantFirewalld ? startFirewalldWatch({ spawner, log: log.monitor, ...clock, onTrigger: trigger }) : undefined;
       }
       if (schedule?.expression !== config.reconcile.schedule) {
         await schedule?.stop();
@@ -102,6 +111,8 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
       monitor = undefined;
       await addressWatch?.stop();
       addressWatch = undefined;
+      await firewalldWatch?.stop();
+      firewalldWatch = undefined;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import { parseNftRuleset } from '../../doctor/parse-ruleset.js';
+import { chainEnd, parseNftRuleset } from '../../doctor/parse-ruleset.js';
 import { tracePacket, TraceInputError } from '../../model/trace.js';
 import type { TraceResult } from '../../model/trace.js';
 import type { CtState, Hook } from '../../model/types.js';
@@ -42,7 +42,7 @@ async function otherBaseChains(runner: CommandRunner, table: string, hook: Hook)
     if (r.exitCode !== 0) return undefined;
     return parseNftRuleset(r.stdout).tables
       .filter((t) => !(t.family === 'inet' && t.name === table))
-      .flatMap((t) => t.chains.filter((c) => c.base?.hook === hook).map((c) => `table ${t.family} ${t.name} chain ${c.name} (policy ${c.base?.policy})`));
+      .flatMap((t) => t.chains.filter((c) => c.base?.hook === hook).map((c) => `table ${t.family} ${t.name} chain ${c.name} (${chainEnd(c)})`));
   } catch {
     return undefined;
   }

@@ -56,6 +56,9 @@ export function findBlocked(input: CheckInput, probes: readonly Probe[]): Blocke
   const blocked: Blocked[] = [];
   const ufwJudged = checkUfw(input.facts.ufw, input.facts.backend, input.config, input.ruleset.wants) !== undefined;
   for (const chain of foreignBaseChains(ruleset, own)) {
+    // firewalld's table is rebuilt from its zones at every reload: the firewalld check judges it
+    // from those zones, and an `nft insert` into it would not survive (checks/firewalld.ts).
+    if (chain.table === 'firewalld') continue;
     const table = ruleset.tables.find((t) => t.family === chain.family && t.name === chain.table)!;
     for (const probe of probes) {
       if (chain.base?.hook !== probe.hook || chain.base.type === 'nat' || !familySees(chain.family, probe.packet.family)) continue;

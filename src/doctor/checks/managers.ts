@@ -30,6 +30,7 @@ const MANAGERS: readonly Manager[] = [
     cli: { key: 'firewall-cmd', active: /^running/ }, status: 'warn',
     interaction: 'its zones reject input and forwarding they do not allow, in its own table: tsfw\'s accepts do not override that',
     fix: (i, p) => `firewall-cmd --permanent --zone=trusted --add-interface=${i} && firewall-cmd --permanent --add-port=${p}/udp && firewall-cmd --reload`,
+    confirm: (input) => (input.facts.firewalld && !isUnreadable(input.facts.firewalld) ? 'its zones are read over D-Bus: see the firewalld check' : undefined),
   },
   {
     id: 'ufw', name: 'ufw', tables: [], chains: /^ufw6?-(before|after|user)-input$/,
