@@ -7,6 +7,8 @@ import type { TempConfig } from '../helpers/cli.js';
 import { tcpConnects, udpFrom } from '../helpers/sockets.js';
 import { ADDR, createRouter } from '../helpers/topology.js';
 import type { Router } from '../helpers/topology.js';
+import { startFirewalld } from '../helpers/firewalld.js';
+import type { Firewalld } from '../helpers/firewalld.js';
 import { probeUdp } from '../helpers/udp.js';
 import { startUfwHost } from '../helpers/ufw.js';
 import type { UfwHost } from '../helpers/ufw.js';
@@ -17,7 +19,9 @@ import type { UfwHost } from '../helpers/ufw.js';
  * snippet is loaded the way its header says, and real packets show that exactly the required
  * ports pass: WireGuard in and out (from its own port to any port), STUN, HTTPS and HTTP out.
  * No tsfw rules are applied here: what passes is the snippet's doing. The ufw form runs against
- * the real ufw in the router's namespace (test/helpers/ufw.ts), with ufw's own default-deny policies.
+ * the real ufw in the router's namespace (test/helpers/ufw.ts), with ufw's own default-deny policies;
+ * the firewalld form against the real firewalld (test/helpers/firewalld.ts), its default zone
+ * rejecting input and an admin's policy rejecting the host's output.
  */
 
 const WAN_HOST = '198.51.100.2';
@@ -141,6 +145,46 @@ describe('render --for: snippets applied in a namespace router with default-drop
       const status = await ufw.ufw('status', 'verbose');
       expect(status).toContain("# tailscale wireguard-in[41641]");
       expect(status).toContain("# tailscale https");
+    });
+
+    portProbes(() => net);
+  });
+
+  describe('firewall-cmd commands against the real firewalld, output rejected by an admin policy', () => {
+    let net: Router;
+    let fw: Firewalld;
+    beforeAll(async () => {
+      net = await createRouter();
+      fw = await startFirewalld(net.router);
+      // The admin's outbound default-deny: a HOST -> ANY policy after any other (priority 100), neighbour discovery allowed.
+      const pol = '--policy=admin-out-reject';
+      await fw.cmd('--permanent', '--new-policy=admin-out-reject');
+      await fw.cmd('--permanent', pol, '--add-ingress-zone=HOST');
+      await fw.cmd('--permanent', pol, '--add-egress-zone=ANY');
+      await fw.cmd('--permanent', pol, '--add-protocol=ipv6-icmp');
+      await fw.cmd('--permanent', pol, '--set-priority=100');
+      await fw.cmd('--permanent', pol, '--set-target=REJECT');
+      await fw.cmd('--reload');
+    });
+    afterAll(async () => {
+      await fw?.destroy();
+      await net?.destroy();
+    });
+
+    it('before the commands firewalld rejects WireGuard and HTTPS (what passes below is the snippet\'s)', async () => {
+      expect((await probeUdp(net.wan, net.router, { src: WAN_HOST, dst: ROUTER_WAN, port: 41641 })).arrived).toBe(false);
+      expect(await tcpConnects(net.router, net.wan, WAN_HOST, 443)).toBe(false);
+    });
+
+    it('every rendered command succeeds, ending with the reload that loads them', async () => {
+      const rendered = await tsfw<{ commands: string[][] }>(net.router, ['render', '--for', 'firewalld', '-c', cfg.path, '--json']);
+      const commands = rendered.json?.commands ?? [];
+      expect(commands.at(-1)).toEqual(['firewall-cmd', '--reload']);
+      for (const [file, ...args] of commands) {
+        const run = await fw.exec(file!, args, { reject: false });
+        expect(run.exitCode, `${[file, ...args].join(' ')}: ${run.stderr}${run.stdout}`).toBe(0);
+      }
+      expect(await fw.cmd('--list-ports')).toContain('41641/udp');
     });
 
     portProbes(() => net);
