@@ -46,7 +46,10 @@ describe('nftables backend next to a foreign ruleset', () => {
 
   beforeAll(async () => {
     ns = await createNetns('tsfwf');
-    cfg = tempConfig({ backend: 'nftables' });
+    // The foreign state has Docker's chains (DOCKER-USER, FORWARD DROP): with the Docker integration
+    // on, mode on rightly adds tsfw's two tagged rules there (test/e2e/docker*.test.ts). This test is
+    // about the backend alone touching nothing but its table, so the integrations stay off here.
+    cfg = tempConfig({ backend: 'nftables', integrations: { firewalld: 'off', ufw: 'off', docker: 'off' } });
     await loadForeignState(ns);
     baseline = await snapshotForeign(ns, TABLE);
   });

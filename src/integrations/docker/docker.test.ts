@@ -4,20 +4,20 @@ import type { ManagerWants } from '../../model/types.js';
 import { createDockerIntegration } from './docker.js';
 import { itemOf } from './plan.js';
 
-const DOCKER = `*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
-:DOCKER-USER - [0:0]
--A FORWARD -j DOCKER-USER
--A DOCKER-USER -j RETURN
-COMMIT
-`;
+/** What `iptables -v -S CHAIN` prints beside a running dockerd, per chain. */
+const DOCKER: Record<string, string> = {
+  'DOCKER-USER': '-N DOCKER-USER\n-A DOCKER-USER -c 0 0 -j RETURN\n',
+  FORWARD: '-P FORWARD DROP -c 0 0\n-A FORWARD -c 3 180 -j DOCKER-USER\n',
+};
+
+/** Listings of a table that has dockerd's chains. */
+const docker = (bin: string) => ({ [`${bin} DOCKER-USER`]: DOCKER['DOCKER-USER']!, [`${bin} FORWARD`]: DOCKER.FORWARD! });
+const LEGACY_FILTER = () => 'filter\n';
 
 const WANTS: ManagerWants = { tunnel: 'tailscale0', ports: [41641], managers: { firewalld: 'auto', ufw: 'auto', docker: 'auto' } };
 
-/** A runner that answers saves from a table of outputs and records every call. */
-function fakeRunner(saves: Record<string, string>, failRestore = false): CommandRunner & { calls: string[] } {
+/** A runner that answers chain listings (`BINARY CHAIN` keys) from a table of outputs and records every call. */
+function fakeRunner(listings: Record<string, string>, failRestore = false): CommandRunner & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
@@ -27,7 +27,7 @@ function fakeRunner(saves: Record<string, string>, failRestore = false): Command
         if (failRestore) return Promise.reject(new Error(`${file}: failed`));
         return Promise.resolve({ stdout: '', stderr: '', exitCode: 0 });
       }
-      const out = saves[file];
+      const out = listings[`${file} ${args.at(-1)}`];
       return Promise.resolve(out === undefined ? { stdout: '', stderr: 'not found', exitCode: 1 } : { stdout: out, stderr: '', exitCode: 0 });
     },
   };
@@ -35,33 +35,42 @@ function fakeRunner(saves: Record<string, string>, failRestore = false): Command
 
 describe('createDockerIntegration', () => {
   it('is active where DOCKER-USER exists, reads legacy only where x_tables is loaded, and writes one noflush commit', async () => {
-    const runner = fakeRunner({ 'iptables-nft-save': DOCKER, 'ip6tables-nft-save': '' });
-    const docker = createDockerIntegration(runner, { exists: () => false });
-    expect(await docker.active()).toBe(true);
-    const outcome = await docker.ensure(WANTS, [], false);
+    const runner = fakeRunner(docker('iptables-nft'));
+    const integration = createDockerIntegration(runner, { readText: () => undefined });
+    expect(await integration.active()).toBe(true);
+    const outcome = await integration.ensure(WANTS, [], false);
     expect(outcome.changes.map((c) => `${c.op} ${c.value}`)).toEqual(['add iptables-nft ip in tailscale0', 'add iptables-nft ip out tailscale0']);
+    // Chain by chain, never a save: FORWARD only where DOCKER-USER exists.
     expect(runner.calls).toEqual([
-      'iptables-nft-save -t filter',
-      'ip6tables-nft-save -t filter',
+      'iptables-nft -w -t filter -v -S DOCKER-USER',
+      'iptables-nft -w -t filter -v -S FORWARD',
+      'ip6tables-nft -w -t filter -v -S DOCKER-USER',
       'iptables-nft-restore --noflush -w\n*filter\n-I DOCKER-USER 1 -i tailscale0 -m comment --comment tsfw:docker-in -j ACCEPT\n-I DOCKER-USER 1 -o tailscale0 -m comment --comment tsfw:docker-out -j ACCEPT\nCOMMIT\n',
     ]);
   });
 
   it('is not active without Docker; a dry run writes nothing and keeps the record', async () => {
-    const runner = fakeRunner({ 'iptables-nft-save': '', 'ip6tables-nft-save': '', 'iptables-legacy-save': DOCKER, 'ip6tables-legacy-save': '' });
-    expect(await createDockerIntegration(fakeRunner({}), { exists: () => true }).active()).toBe(false);
-    const docker = createDockerIntegration(runner, { exists: () => true });
-    const outcome = await docker.ensure(WANTS, [], true);
+    expect(await createDockerIntegration(fakeRunner({}), { readText: LEGACY_FILTER }).active()).toBe(false);
+    const runner = fakeRunner(docker('iptables-legacy'));
+    const integration = createDockerIntegration(runner, { readText: LEGACY_FILTER });
+    const outcome = await integration.ensure(WANTS, [], true);
     expect(outcome).toMatchObject({ record: [], changes: [{ op: 'add', value: 'iptables-legacy ip in tailscale0' }, { op: 'add', value: 'iptables-legacy ip out tailscale0' }] });
     expect(runner.calls.filter((c) => c.includes('restore'))).toEqual([]);
-    expect(runner.calls).toContain('iptables-legacy-save');
+    expect(runner.calls).toContain('iptables-legacy -w -t filter -v -S DOCKER-USER');
+  });
+
+  it('never names a legacy table that does not exist (naming one creates it)', async () => {
+    const runner = fakeRunner({});
+    const noFilter = createDockerIntegration(runner, { readText: (path) => (path.endsWith('/ip_tables_names') ? 'nat\n' : undefined) });
+    expect(await noFilter.active()).toBe(false);
+    expect(runner.calls.filter((c) => c.includes('legacy'))).toEqual([]);
   });
 
   it('undo of rules already gone writes nothing and empties the record; a failed first write throws', async () => {
     const recorded = [itemOf({ flavour: 'nft', family: 'ip', direction: 'in', iface: 'tailscale0' })];
-    const runner = fakeRunner({ 'iptables-nft-save': DOCKER, 'ip6tables-nft-save': '' });
-    expect(await createDockerIntegration(runner, { exists: () => false }).undo(recorded, false)).toEqual({ record: [], changes: [] });
-    const failing = createDockerIntegration(fakeRunner({ 'iptables-nft-save': DOCKER, 'ip6tables-nft-save': '' }, true), { exists: () => false });
+    const runner = fakeRunner(docker('iptables-nft'));
+    expect(await createDockerIntegration(runner, { readText: () => undefined }).undo(recorded, false)).toEqual({ record: [], changes: [] });
+    const failing = createDockerIntegration(fakeRunner(docker('iptables-nft'), true), { readText: () => undefined });
     await expect(failing.ensure(WANTS, [], false)).rejects.toThrow('iptables-nft-restore: failed');
   });
 });

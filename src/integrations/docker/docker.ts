@@ -1,6 +1,7 @@
 import { iptBinary } from '../../backends/iptables/backend.js';
 import type { IptFlavour } from '../../backends/iptables/backend.js';
-import { parseIptablesSave } from '../../backends/iptables/parse.js';
+import { parseChainListing } from '../../backends/iptables/chain-listing.js';
+import type { IptChain } from '../../backends/iptables/parse.js';
 import type { CommandRunner } from '../../exec/runner.js';
 import { FAMILIES } from '../../model/types.js';
 import type { ManagerWants } from '../../model/types.js';
@@ -9,15 +10,17 @@ import { hasDockerUser, planDocker, restoreScript, ruleOf, wantedRules } from '.
 import type { DockerView, DockerUserRule } from './plan.js';
 
 /**
- * The Docker integration's effects: it reads the filter tables of both iptables flavours (legacy
- * only where x_tables is loaded, as backend detection does) and edits DOCKER-USER with one
+ * The Docker integration's effects: it lists DOCKER-USER (and, where that exists, FORWARD) of the
+ * filter tables of both iptables flavours, chain by chain: a save would read every rule of the
+ * table, 20,000 foreign ones included, on every pass. Legacy is asked only where its filter table
+ * exists (naming a legacy table creates it). Edits go to DOCKER-USER with one
  * `iptables-restore --noflush` commit per table. "Active" means a DOCKER-USER chain exists in this
  * network namespace: that is where dockerd's FORWARD rules are, whatever its socket path.
  */
 
 export interface DockerIntegrationOptions {
-  /** Whether a file exists (the /proc/net/*_tables_names probe). */
-  readonly exists: (path: string) => boolean;
+  /** A file's text, or undefined when it cannot be read (the /proc/net/*_tables_names probe). */
+  readonly readText: (path: string) => string | undefined;
   readonly procNet?: string;
 }
 
@@ -27,27 +30,29 @@ const FLAVOURS: readonly IptFlavour[] = ['nft', 'legacy'];
 export function createDockerIntegration(runner: CommandRunner, options: DockerIntegrationOptions): Integration {
   const procNet = options.procNet ?? '/proc/net';
 
-  /** One table's filter dump; absent when the save fails (no such table is the same to Docker). */
-  const readView = async (flavour: IptFlavour, family: (typeof FAMILIES)[number]): Promise<DockerView | undefined> => {
-    // iptables-nft reads one table; legacy dumps all, because naming a table there creates it.
-    const args = flavour === 'nft' ? ['-t', 'filter'] : [];
-    const r = await runner.run(iptBinary(flavour, family, 'save'), args, { allowFailure: true });
-    if (r.exitCode !== 0) return undefined;
-    try {
-      return { flavour, family, filter: parseIptablesSave(r.stdout).find((t) => t.table === 'filter') };
-    } catch {
-      // A table iptables cannot show (native nft rules in ip filter) is not Docker's.
-      return undefined;
-    }
+  /** One chain of filter, as a save would show it; absent when there is no such chain (or iptables cannot show it). */
+  const listChain = async (flavour: IptFlavour, family: (typeof FAMILIES)[number], chain: string): Promise<IptChain | undefined> => {
+    const r = await runner.run(`${family === 'ip' ? 'iptables' : 'ip6tables'}-${flavour}`, ['-w', '-t', 'filter', '-v', '-S', chain], { allowFailure: true });
+    return r.exitCode === 0 ? parseChainListing(r.stdout, chain) : undefined;
   };
+
+  /** What the plan reads of one table: DOCKER-USER first, so a host without Docker pays one call per table. */
+  const readView = async (flavour: IptFlavour, family: (typeof FAMILIES)[number]): Promise<DockerView> => {
+    const dockerUser = await listChain(flavour, family, 'DOCKER-USER');
+    const forward = dockerUser ? await listChain(flavour, family, 'FORWARD') : undefined;
+    return { flavour, family, filter: { table: 'filter', chains: [forward, dockerUser].filter((c): c is IptChain => c !== undefined) } };
+  };
+
+  /** Whether the legacy filter table exists in this namespace (listed in /proc/net/ip{,6}_tables_names). */
+  const legacyFilter = (family: (typeof FAMILIES)[number]): boolean =>
+    (options.readText(`${procNet}/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`) ?? '').split('\n').includes('filter');
 
   const readViews = async (): Promise<DockerView[]> => {
     const views: DockerView[] = [];
     for (const flavour of FLAVOURS) {
       for (const family of FAMILIES) {
-        if (flavour === 'legacy' && !options.exists(`${procNet}/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`)) continue;
-        const view = await readView(flavour, family);
-        if (view) views.push(view);
+        if (flavour === 'legacy' && !legacyFilter(family)) continue;
+        views.push(await readView(flavour, family));
       }
     }
     return views;
