@@ -2,7 +2,8 @@
 // cache. Run by `make build` after tsc. bin/load.mjs explains how the two are used.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -52,7 +53,7 @@ const result = await build({
   logLevel: 'warning',
   // The sources find package.json and rules/ relative to their own file; dist/bundle/ sits at the
   // same depth as dist/cli/, so the same relative paths hold for the bundle.
-  define: { 'import.meta.url': '__tsfwImportMetaUrl', TSFW_PRECOMPILED_PROFILES: precompiled },
+  define: { 'import.meta.url': '__tsfwImportMetaUrl', TSFW_PRECOMPILED_PROFILES: precompiled, TSFW_BUILD_ID: JSON.stringify(buildId) },
   banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
   plugins: [zodEnglishOnly],
@@ -62,6 +63,8 @@ const result = await build({
 // Train the cache: run commands that need no privileges and touch no firewall, so V8 compiles
 // the functions a real run uses (config, profiles, rendering, the process runner, errors), then
 // serialise them. Commands run in a child with PATH pointing nowhere, so no nft/iptables starts.
+// A config file and a run directory of its own (TSFW_RUN_DIR below), so the commands also run the
+// config memo's miss and hit paths (src/fsx/memo.ts) without touching the host's /run/tsfw.
 const TRAINER = `
 import { writeFileSync } from 'node:fs';
 import { cachePathFor, loadBundle, BUNDLE } from ${JSON.stringify(join(ROOT, 'bin', 'load.mjs'))};
@@ -69,18 +72,22 @@ import { readFileSync } from 'node:fs';
 const loaded = loadBundle({ useCache: false });
 const quiet = (stream) => { stream.write = () => true; };
 quiet(process.stdout); quiet(process.stderr);
+const cfg = process.env.TSFW_RUN_DIR + '/config.yaml';
+writeFileSync(cfg, 'backend: nftables\\n');
 for (const argv of [
-  ['render', '-c', '/dev/null'], ['render', '--json', '-c', '/dev/null'], ['validate', '-c', '/dev/null'],
-  ['reconcile', '-c', '/dev/null', '--backend', 'nftables'], ['reconcile', '--json', '-c', '/dev/null'],
-  ['status', '-c', '/dev/null'], ['apply', '--dry-run', '-c', '/dev/null'], ['--help'], ['no-such-command'],
+  ['render', '-c', '/dev/null'], ['render', '--json', '-c', cfg], ['validate', '-c', cfg], ['validate', '-c', cfg],
+  ['reconcile', '-c', cfg, '--backend', 'nftables'], ['reconcile', '--json', '-c', cfg],
+  ['status', '-c', cfg], ['apply', '--dry-run', '-c', cfg], ['--help'], ['no-such-command'],
 ]) await loaded.exports.run(argv);
 writeFileSync(cachePathFor(readFileSync(BUNDLE, 'utf8')), loaded.script.createCachedData());
 process.exitCode = 0;
 `;
+const trainDir = mkdtempSync(join(tmpdir(), 'tsfw-train-'));
 const trained = spawnSync(process.execPath, ['--input-type=module', '-e', TRAINER], {
-  env: { PATH: '/nonexistent-tsfw-build', LC_ALL: 'C', TSFW_BACKEND: 'nftables' },
+  env: { PATH: '/nonexistent-tsfw-build', LC_ALL: 'C', TSFW_BACKEND: 'nftables', TSFW_RUN_DIR: trainDir },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
+rmSync(trainDir, { recursive: true, force: true });
 if (trained.status !== 0) {
   // The bundle works without its cache, only slower: warn, don't fail the build.
   console.warn(`bundle: code cache not written (trainer exited ${trained.status})`);

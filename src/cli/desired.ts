@@ -1,7 +1,7 @@
 import { discoverFacts } from '../discovery/discover.js';
 import type { ResolvedFacts } from '../discovery/facts.js';
 import type { Mode, Ruleset } from '../model/types.js';
-import { rulesetFor } from '../profiles/load.js';
+import { rememberedRulesetFor } from '../profiles/ruleset-memo.js';
 import type { CommandContext } from './context.js';
 
 /** The desired ruleset and the discovered facts behind it: the one way commands build desired state. */
@@ -10,5 +10,5 @@ export async function desiredFor(ctx: CommandContext, mode: Mode = ctx.config.mo
   for (const [key, fact] of Object.entries(facts)) {
     if (fact.note && fact.source !== 'config') ctx.log.debug({ key, source: fact.source, note: fact.note }, 'discovery');
   }
-  return { ruleset: rulesetFor(ctx.config, mode, facts), facts };
+  return { ruleset: rememberedRulesetFor(ctx.config, mode, facts), facts };
 }

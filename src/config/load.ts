@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
+import { BUILD_ID, readMemo, writeMemo } from '../fsx/memo.js';
+import type { MemoPlace } from '../fsx/memo.js';
 import { readBoundedFile, UnreadableFileError } from '../fsx/read-bounded.js';
+import { runDirFrom } from '../fsx/run-dir.js';
 import type { Config } from './schema.js';
 import { ConfigError } from './errors.js';
 import { parseConfigText } from './parse.js';
@@ -29,7 +32,12 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Let a named-but-missing file fall back to defaults (used by `apply --mode`, which creates it). */
   readonly allowMissing?: boolean;
+  /** Where a validated config is remembered (default: the run directory and the bundle's build id). */
+  readonly memo?: MemoPlace;
 }
+
+/** The memo file of the last validated config (src/fsx/memo.ts says when it is trusted). */
+export const CONFIG_MEMO = 'config.memo.json';
 
 /** Picks the file: -c FILE, else $TSFW_CONFIG, else /etc/tsfw/config.yaml if present, else none. */
 export function resolveConfigSource(flagPath: string | undefined, env: NodeJS.ProcessEnv): ConfigSource {
@@ -53,7 +61,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(source.path, [`no such file (named by ${via})`]);
   }
   const text = source.exists ? readConfigText(source.path) : '';
-  const { config, overrides, empty } = parseConfigText(text, source.exists ? source.path : 'config', env);
+  const label = source.exists ? source.path : 'config';
+  // The whole input of parseConfigText: the same key always validates to the same result.
+  const memo = options.memo ?? { runDir: runDirFrom(env), build: BUILD_ID };
+  const key = JSON.stringify([label, text, env.TSFW_MODE ?? '', env.TSFW_BACKEND ?? '']);
+  let parsed = readMemo(memo, CONFIG_MEMO, key) as ReturnType<typeof parseConfigText> | undefined;
+  if (parsed === undefined) {
+    parsed = parseConfigText(text, label, env);
+    writeMemo(memo, CONFIG_MEMO, key, parsed);
+  }
+  const { config, overrides, empty } = parsed;
   return { config, source, overrides, empty: source.exists && empty };
 }
 

@@ -56,6 +56,11 @@ export function ensureDir(dir: string, mode: number, label = 'directory'): void 
  */
 export function ensureTrustedDir(dir: string, mode: number, label: string): string {
   ensureDir(dir, mode, label);
+  return checkTrustedDir(dir, label);
+}
+
+/** The check of ensureTrustedDir on an existing directory, creating nothing (memo reads). Returns its real path. */
+export function checkTrustedDir(dir: string, label = 'directory'): string {
   const real = realpathSync(dir);
   for (let path = real; ; path = dirname(path)) {
     const problem = untrusted(path, path === real);

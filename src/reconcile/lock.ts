@@ -17,13 +17,7 @@ import { isPidAlive } from './pid-alive.js';
  * directory must be trusted (fsx/safe-dir.ts): the lock directory is 0755, its record 0644.
  */
 
-/** Where the lock and state.json live unless TSFW_RUN_DIR says otherwise. */
-export const DEFAULT_RUN_DIR = '/run/tsfw';
-
-/** The run directory: $TSFW_RUN_DIR (tests) or /run/tsfw. */
-export function runDirFrom(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TSFW_RUN_DIR || DEFAULT_RUN_DIR;
-}
+export { DEFAULT_RUN_DIR, runDirFrom } from '../fsx/run-dir.js';
 
 /** The lock could not be taken in time: another tsfw is writing. */
 export class LockBusyError extends Error {
