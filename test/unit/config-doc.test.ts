@@ -15,7 +15,13 @@ const WRAPPERS = new Set(['default', 'prefault', 'optional', 'nullable']);
 /** Leaf key paths of a zod object schema (arrays and scalars are leaves). */
 function leafPaths(schema: z.core.$ZodType, prefix = ''): string[] {
   let inner = schema;
-  while (WRAPPERS.has(inner._zod.def.type)) inner = (inner._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+  for (;;) {
+    const def = inner._zod.def as unknown as { type: string; innerType: z.core.$ZodType; getter: () => z.core.$ZodType };
+    // The schema is built on first use (z.lazy): unwrap it like default/optional.
+    if (def.type === 'lazy') inner = def.getter();
+    else if (WRAPPERS.has(def.type)) inner = def.innerType;
+    else break;
+  }
   if (inner._zod.def.type !== 'object') return [prefix];
   const shape = (inner._zod.def as unknown as { shape: Record<string, z.core.$ZodType> }).shape;
   return Object.entries(shape).flatMap(([key, value]) => leafPaths(value, prefix ? `${prefix}.${key}` : key));
