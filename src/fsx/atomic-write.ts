@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomHex } from './random.js';
 
 /**
  * The one way tsfw replaces a file (state, backend marker, metrics textfile, the config). tsfw
@@ -27,7 +27,7 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 
 /** The temp name for `path`: hidden (textfile collectors skip it), random, in the same directory. */
 export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${randomHex(8)}.tmp`);
 }
 
 /** Replaces `path` with `data` atomically, as described above. Throws the fs error (code kept). */

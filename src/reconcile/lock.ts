@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fs, { closeSync, constants, fchmodSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { createExclusive } from '../fsx/atomic-write.js';
 import { ensureTrustedDir } from '../fsx/safe-dir.js';
 import { isPidAlive } from './pid-alive.js';
+import { randomHex } from '../fsx/random.js';
 
 /**
  * The one lock shared by the CLI's writing commands (apply, reconcile, cleanup) and every daemon
@@ -110,7 +110,7 @@ function ownerRecordingFs() {
   return {
     ...fs,
     mkdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
-      const temp = `${path}.new-${randomBytes(8).toString('hex')}`;
+      const temp = `${path}.new-${randomHex(8)}`;
       try {
         makeLockDir(temp);
         createExclusive(join(temp, record), '', 0o644);
@@ -203,7 +203,7 @@ function isStale(path: string): boolean {
  * put back.
  */
 function moveAside(lockPath: string, stillAbandoned: (moved: string) => boolean): void {
-  const aside = `${lockPath}.dead-${randomBytes(8).toString('hex')}`;
+  const aside = `${lockPath}.dead-${randomHex(8)}`;
   try {
     renameSync(lockPath, aside);
   } catch {

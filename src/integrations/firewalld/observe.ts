@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../../exec/runner.js';
 import { CONFIG_IFACE, CONFIG_PATH, CONFIG_ZONE_IFACE, FIREWALLD, RUNTIME_PATH, ZONE_IFACE } from './bus.js';
 import type { FirewalldBus } from './bus.js';
@@ -65,8 +64,13 @@ function splitPort(name: string): [string, string] {
   return [port, proto];
 }
 
-/** A stable digest of a value: object keys and string lists sorted, so order means nothing. */
-function digest(value: unknown): string {
+/**
+ * A stable digest of a value: object keys and string lists sorted, so order means nothing.
+ * node:crypto is imported here, when firewalld is actually read: loading it costs every CLI start
+ * 5-8 ms (docs/PERFORMANCE.md, "CLI start-up").
+ */
+async function digest(value: unknown): Promise<string> {
+  const { createHash } = await import('node:crypto');
   const canon = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.every((x) => typeof x === 'string') ? [...(v as string[])].sort() : v.map(canon);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canon(x)]));
@@ -77,7 +81,7 @@ function digest(value: unknown): string {
 
 /** The digest of a permanent zone's settings (getSettings2). */
 async function settingsDigest(bus: FirewalldBus, path: string): Promise<string> {
-  return digest(await bus.call(path, CONFIG_ZONE_IFACE, 'getSettings2'));
+  return await digest(await bus.call(path, CONFIG_ZONE_IFACE, 'getSettings2'));
 }
 
 /** For each zone that is still firewalld's built-in default (no copy in /etc/firewalld/zones): its settings' digest. */
