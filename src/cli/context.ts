@@ -1,10 +1,10 @@
 import { chooseBackend, createBackend } from '../backends/select.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
-import { loadConfig } from '../config/load.js';
-import type { LoadedConfig } from '../config/load.js';
+import { loadConfigRemembered } from '../config/source.js';
+import type { LoadedConfig } from '../config/source.js';
 import type { BackendName, Config } from '../config/schema.js';
-import { BACKENDS } from '../config/schema.js';
+import { BACKENDS } from '../config/backends.js';
 import { ConfigError } from '../config/errors.js';
 import { createProcessRunner } from '../exec/runner.js';
 import type { CommandRunner } from '../exec/runner.js';
@@ -29,8 +29,8 @@ export interface CommandContext {
 }
 
 /** Loads config with flag overrides (flags beat TSFW_* beat the file). */
-export function createContext(options: CommonOptions, extra: { allowMissing?: boolean } = {}): CommandContext {
-  const loaded = loadConfig({ flagPath: options.config, allowMissing: extra.allowMissing });
+export async function createContext(options: CommonOptions, extra: { allowMissing?: boolean } = {}): Promise<CommandContext> {
+  const loaded = await loadConfigRemembered({ flagPath: options.config, allowMissing: extra.allowMissing });
   const config: Config = {
     ...loaded.config,
     ...(options.mode ? { mode: options.mode } : {}),

@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import { ExecError } from '../exec/errors.js';
-import { ProfileError } from '../profiles/expand.js';
+import { ProfileError } from '../profiles/errors.js';
 
 /** Exit statuses (sysexits.h where one fits), as documented in docs/cli.md and the README. */
 export const EXIT = {

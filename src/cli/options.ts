@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { BACKENDS } from '../config/schema.js';
+import { BACKENDS } from '../config/backends.js';
 import { MODES } from '../model/types.js';
 
 /** Shared flag definitions, so every command spells and validates them the same way. */

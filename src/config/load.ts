@@ -1,88 +1,22 @@
-import { existsSync } from 'node:fs';
-import { BUILD_ID, readMemo, writeMemo } from '../fsx/memo.js';
-import type { MemoPlace } from '../fsx/memo.js';
-import { readBoundedFile, UnreadableFileError } from '../fsx/read-bounded.js';
-import { runDirFrom } from '../fsx/run-dir.js';
-import type { Config } from './schema.js';
-import { ConfigError } from './errors.js';
+import { readMemo, writeMemo } from '../fsx/memo.js';
 import { parseConfigText } from './parse.js';
+import { CONFIG_MEMO, loadedFrom, readConfigInput } from './source.js';
+import type { ConfigInput, LoadedConfig, LoadOptions, ParsedConfig } from './source.js';
 
-/** Where tsfw looks for its config when neither -c nor $TSFW_CONFIG names one. */
-export const DEFAULT_CONFIG_PATH = '/etc/tsfw/config.yaml';
+export { CONFIG_MEMO, DEFAULT_CONFIG_PATH, loadConfigRemembered, resolveConfigSource } from './source.js';
+export type { ConfigSource, LoadedConfig, LoadOptions } from './source.js';
 
-/** Where the config came from, so `status` can say it and `apply --mode` can record into it. */
-export interface ConfigSource {
-  /** The file in use, or the file a save would create. */
-  readonly path: string;
-  readonly origin: 'flag' | 'env' | 'default-path' | 'embedded';
-  readonly exists: boolean;
-}
-
-export interface LoadedConfig {
-  readonly config: Config;
-  readonly source: ConfigSource;
-  /** Keys overridden from the environment (TSFW_MODE, TSFW_BACKEND). */
-  readonly overrides: readonly string[];
-  /** The file exists but holds no YAML document (empty, blank or comments only). */
-  readonly empty: boolean;
-}
-
-export interface LoadOptions {
-  readonly flagPath?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  /** Let a named-but-missing file fall back to defaults (used by `apply --mode`, which creates it). */
-  readonly allowMissing?: boolean;
-  /** Where a validated config is remembered (default: the run directory and the bundle's build id). */
-  readonly memo?: MemoPlace;
-}
-
-/** The memo file of the last validated config (src/fsx/memo.ts says when it is trusted). */
-export const CONFIG_MEMO = 'config.memo.json';
-
-/** Picks the file: -c FILE, else $TSFW_CONFIG, else /etc/tsfw/config.yaml if present, else none. */
-export function resolveConfigSource(flagPath: string | undefined, env: NodeJS.ProcessEnv): ConfigSource {
-  if (flagPath !== undefined) {
-    // `-c ''` (an unset shell variable) must not silently mean "the embedded defaults".
-    if (flagPath === '') throw new ConfigError('-c', ['empty path: name a config file']);
-    return { path: flagPath, origin: 'flag', exists: existsSync(flagPath) };
-  }
-  const fromEnv = env.TSFW_CONFIG;
-  if (fromEnv) return { path: fromEnv, origin: 'env', exists: existsSync(fromEnv) };
-  const exists = existsSync(DEFAULT_CONFIG_PATH);
-  return { path: DEFAULT_CONFIG_PATH, origin: exists ? 'default-path' : 'embedded', exists };
-}
-
-/** Loads, overrides from the environment and validates. Throws ConfigError (exit 78). */
+/** Loads, overrides from the environment and validates (or uses the memo of this very input). Throws ConfigError (exit 78). */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
-  const env = options.env ?? process.env;
-  const source = resolveConfigSource(options.flagPath, env);
-  if (!source.exists && source.origin !== 'embedded' && !options.allowMissing) {
-    const via = source.origin === 'flag' ? '-c' : 'TSFW_CONFIG';
-    throw new ConfigError(source.path, [`no such file (named by ${via})`]);
-  }
-  const text = source.exists ? readConfigText(source.path) : '';
-  const label = source.exists ? source.path : 'config';
-  // The whole input of parseConfigText: the same key always validates to the same result.
-  const memo = options.memo ?? { runDir: runDirFrom(env), build: BUILD_ID };
-  const key = JSON.stringify([label, text, env.TSFW_MODE ?? '', env.TSFW_BACKEND ?? '']);
-  let parsed = readMemo(memo, CONFIG_MEMO, key) as ReturnType<typeof parseConfigText> | undefined;
-  if (parsed === undefined) {
-    parsed = parseConfigText(text, label, env);
-    writeMemo(memo, CONFIG_MEMO, key, parsed);
-  }
-  const { config, overrides, empty } = parsed;
-  return { config, source, overrides, empty: source.exists && empty };
+  return validateConfigInput(readConfigInput(options));
 }
 
-/**
- * The config file's text: a regular file of at most a few MB, read without blocking (a FIFO,
- * /dev/zero or a directory at the path is refused with exit 78, never read).
- */
-function readConfigText(path: string): string {
-  try {
-    return readBoundedFile(path).toString('utf8');
-  } catch (error) {
-    if (error instanceof UnreadableFileError) throw new ConfigError(path, [error.reason], { cause: error });
-    throw error;
+/** The validating half of loadConfig, also what loadConfigRemembered imports on a memo miss. */
+export function validateConfigInput(input: ConfigInput): LoadedConfig {
+  let parsed = readMemo(input.memo, CONFIG_MEMO, input.key) as ParsedConfig | undefined;
+  if (parsed === undefined) {
+    parsed = parseConfigText(input.text, input.label, input.env);
+    writeMemo(input.memo, CONFIG_MEMO, input.key, parsed);
   }
+  return loadedFrom(input, parsed);
 }

@@ -7,7 +7,7 @@ import type { MemoPlace } from '../fsx/memo.js';
 import { rulesetFor } from '../profiles/load.js';
 import { rememberedRulesetFor, RULESET_MEMO } from '../profiles/ruleset-memo.js';
 import { ConfigError } from './errors.js';
-import { CONFIG_MEMO, loadConfig } from './load.js';
+import { CONFIG_MEMO, loadConfig, loadConfigRemembered } from './load.js';
 import { parseConfigText } from './parse.js';
 
 const root = process.getuid?.() === 0;
@@ -104,6 +104,17 @@ describe('the validated-config memo', () => {
     expect(load(file, place).config.interface).toBe('tailscale0');
   });
 
+  it('the CLI form (loadConfigRemembered) gives the same result and the same errors, hit or miss', async () => {
+    const { place, file } = setup();
+    const fresh = load(file, { ...place, build: undefined });
+    expect(await loadConfigRemembered({ flagPath: file, env: {}, memo: place })).toEqual(fresh); // miss: validates and remembers
+    plant(place, CONFIG_MEMO, markHit);
+    expect((await loadConfigRemembered({ flagPath: file, env: {}, memo: place })).config.interface).toBe('from-memo');
+    writeFileSync(file, 'backend: nftables\nsnat: maybe\n');
+    await expect(loadConfigRemembered({ flagPath: file, env: {}, memo: place })).rejects.toThrow(/snat/);
+    await expect(loadConfigRemembered({ flagPath: join(place.runDir, 'absent.yaml'), env: {}, memo: place })).rejects.toThrow(/no such file \(named by -c\)/);
+  });
+
   it('is not written into a run directory that does not exist', () => {
     const { place, file } = setup();
     const missing = { ...place, runDir: join(place.runDir, 'not-yet') };
@@ -113,21 +124,21 @@ describe('the validated-config memo', () => {
 });
 
 describe('the expanded-ruleset memo', () => {
-  it('gives what rulesetFor gives, remembered through JSON, and is keyed on config, mode and facts', () => {
+  it('gives what rulesetFor gives, remembered through JSON, and is keyed on config, mode and facts', async () => {
     const { place } = setup();
     const config = parseConfigText('profiles: [tailscale, lockdown]\nlockdown: { managementPorts: [{ interface: eth0, port: 22 }] }\naddresses: [100.64.0.1]\n', 'c').config;
     const facts = resolveFacts(config);
     const fresh = rulesetFor(config, 'on', facts);
-    expect(rememberedRulesetFor(config, 'on', facts, place)).toEqual(fresh);
+    expect(await rememberedRulesetFor(config, 'on', facts, place)).toEqual(fresh);
     const remembered = JSON.parse(readFileSync(join(place.runDir, RULESET_MEMO), 'utf8')) as { value: unknown };
     expect(remembered.value).toEqual(fresh);
     plant(place, RULESET_MEMO, (value) => {
       value.chains = [];
     });
-    expect(rememberedRulesetFor(config, 'on', facts, place).chains).toEqual([]);
-    expect(rememberedRulesetFor(config, 'nodivert', facts, place)).toEqual(rulesetFor(config, 'nodivert', facts));
+    expect((await rememberedRulesetFor(config, 'on', facts, place)).chains).toEqual([]);
+    expect(await rememberedRulesetFor(config, 'nodivert', facts, place)).toEqual(rulesetFor(config, 'nodivert', facts));
     const other = resolveFacts(config, {});
     const moved = { ...other, ports: { values: [41642], source: 'tailscaled' as const } };
-    expect(rememberedRulesetFor({ ...config, ports: 'auto' }, 'on', moved, place)).toEqual(rulesetFor({ ...config, ports: 'auto' }, 'on', moved));
+    expect(await rememberedRulesetFor({ ...config, ports: 'auto' }, 'on', moved, place)).toEqual(rulesetFor({ ...config, ports: 'auto' }, 'on', moved));
   });
 });

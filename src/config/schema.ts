@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BACKENDS } from './backends.js';
 import { parsePrefix } from '../model/net.js';
 import { FAMILIES, MODES } from '../model/types.js';
 import { isValidCron } from './cron.js';
@@ -11,10 +12,8 @@ import { parseLoopbackListen } from './listen.js';
  * (src/fsx/memo.ts) validates nothing.
  */
 
-/** Backends tsfw can drive; `auto` picks one from evidence on the host. */
-export const BACKENDS = ['auto', 'nftables', 'iptables-nft', 'iptables-legacy'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+export { BACKENDS } from './backends.js';
+export type { BackendName, ConcreteBackend } from './backends.js';
 
 function buildSchemas() {
   /**

@@ -1,17 +1,11 @@
 import type { ConcreteConfig as Config } from '../discovery/facts.js';
 import { describeIssues } from '../config/errors.js';
 import type { Chain, Family, Rule } from '../model/types.js';
+import { ProfileError } from './errors.js';
 import { ConcreteAction, ConcreteMatch } from './schema.js';
 import type { Profile, RawRule } from './schema.js';
 
-/** A profile that cannot be expanded against the config: names the profile, rule and key. */
-export class ProfileError extends Error {
-  readonly kind = 'profile';
-  constructor(readonly problems: readonly string[]) {
-    super(problems[0] ?? 'invalid profile');
-    this.name = 'ProfileError';
-  }
-}
+export { ProfileError } from './errors.js';
 
 const TEMPLATE = /\{([A-Za-z][A-Za-z0-9.]*)\}/g;
 const WHOLE_TEMPLATE = /^\{([A-Za-z][A-Za-z0-9.]*)\}$/;

@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { readBoundedFile, UnreadableFileError } from '../fsx/read-bounded.js';
@@ -11,10 +10,10 @@ import type { Mode, Ruleset } from '../model/types.js';
 import { expandProfile, ProfileError } from './expand.js';
 import { BUILT_IN_PROFILES } from './precompiled.js';
 import type { PrecompiledProfile, PrecompiledProfiles } from './precompiled.js';
+import { RULES_DIR } from './rules-dir.js';
 import { Profile } from './schema.js';
 
-/** rules/ at the package root: two levels up from both src/profiles and dist/profiles. */
-export const RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+export { RULES_DIR } from './rules-dir.js';
 
 /** Parses and validates one profile document. Pure; `label` names it in errors. */
 export function parseProfile(text: string, label: string): Profile {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { prepareModeSave } from '../../config/save.js';
 import { createContext, resolveBackend } from '../context.js';
 import { guardLockout } from '../lockout-guard.js';
 import { convergeOnce } from '../converge-once.js';
@@ -37,10 +36,11 @@ Examples:
   tsfw apply --dry-run --json         show the plan as JSON, change nothing`)
     .action(async (opts: ApplyOptions) => {
       const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
-      const ctx = createContext(opts, { allowMissing: saving });
+      const ctx = await createContext(opts, { allowMissing: saving });
       if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
       // The edit is checked before anything is applied: a config it would break is never written.
-      const pending = saving ? prepareModeSave(ctx.loaded.source.path, ctx.config.mode) : undefined;
+      // Imported only when saving: the YAML editor and the schema cost every other apply start-up time.
+      const pending = saving ? (await import('../../config/save.js')).prepareModeSave(ctx.loaded.source.path, ctx.config.mode) : undefined;
       const { backend, choice } = await resolveBackend(ctx);
       const result = await convergeOnce(ctx, backend, choice, { dryRun: opts.dryRun });
       let saved: { path: string; changed: boolean } | undefined;

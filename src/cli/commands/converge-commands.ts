@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rulesetFor } from '../../profiles/load.js';
 import { converge } from '../../reconcile/converge.js';
 import { runDirFrom } from '../../reconcile/lock.js';
 import { createContext, resolveBackend } from '../context.js';
@@ -37,7 +36,7 @@ Examples:
   tsfw reconcile --json                      Ansible: "changed" tells whether anything was repaired
   tsfw reconcile --check --detailed-exitcode  monitoring: exit 2 when the firewall drifted`)
     .action(async (opts: ReconcileOptions) => {
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       // What Ansible runs over SSH: the same lockout guard as apply.
       if (!opts.check && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
@@ -67,8 +66,10 @@ Examples:
   tsfw cleanup --json     the same, reporting what was removed as JSON
   tsfw cleanup --all-backends   nftables, iptables-nft and iptables-legacy (missing tools are skipped)`)
     .action(async (opts: CleanupOptions) => {
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       await lockForWrite();
+      // Imported here: reconcile's start-up should not build the profile schemas (docs/PERFORMANCE.md).
+      const { rulesetFor } = await import('../../profiles/load.js');
       if (opts.allBackends) {
         const report = await cleanupAllBackends(ctx.config, ctx.runner);
         // Kernel settings and other managers' additions go back too (they belong to no one backend).

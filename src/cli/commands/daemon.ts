@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { childTag, createChildGuard } from '../../exec/child-guard.js';
 import { createProcessRunner } from '../../exec/runner.js';
 import { ensureTrustedDir } from '../../fsx/safe-dir.js';
@@ -29,7 +28,9 @@ Examples:
       // Before the first await: a signal during start-up is queued, never the default death.
       const signals = installSignalGate();
       // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
-      const [{ startDaemon }, { currentNetns }] = await Promise.all([import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js')]);
+      const [{ startDaemon }, { currentNetns }, { loadConfig }] = await Promise.all([
+        import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js'), import('../../config/load.js'),
+      ]);
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);

@@ -22,7 +22,7 @@ Examples:
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       // Loaded on use, so other commands start without the doctor's modules.
       const [{ gatherFacts }, { doctorExitCode, runChecks }] = await Promise.all([import('../../doctor/facts.js'), import('../../doctor/run.js')]);
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       const { ruleset, facts: discovered } = await desiredFor(ctx);
       const checks = runChecks({ facts: await gatherFacts(ctx.config, ruleset, ctx.runner), config: ctx.config, ruleset, discovered });
       if (opts.json) {

@@ -81,7 +81,7 @@ Examples:
   tsfw explain --src 100.100.0.99 --dst 192.0.2.1 --iif lan0            spoofed CGNAT source: drop
   tsfw explain --src 100.100.0.2 --dst 192.0.2.2 --iif tailscale0 --oif lan0 --json`)
     .action(async (opts: ExplainOptions) => {
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       const hook: Hook = opts.hook ?? (opts.iif && opts.oif ? 'forward' : opts.oif ? 'output' : 'input');
       const { ruleset } = await desiredFor(ctx);
       let result: TraceResult;

@@ -23,7 +23,7 @@ Examples:
         import('../../metrics/registry.js'),
         import('../../metrics/textfile.js'),
       ]);
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       const { backend } = await resolveBackend(ctx);
       const metrics = createMetrics();
       await observeRuleCounters(metrics, backend, (await desiredFor(ctx)).ruleset);

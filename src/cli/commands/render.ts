@@ -4,8 +4,6 @@ import { createBackend } from '../../backends/select.js';
 import { concreteConfig } from '../../discovery/facts.js';
 import { discoverFacts } from '../../discovery/discover.js';
 import { createProcessRunner } from '../../exec/runner.js';
-import { expandProfile } from '../../profiles/expand.js';
-import { loadProfile } from '../../profiles/load.js';
 import { PORTS_PROFILE, portRequirements } from '../../snippets/ports.js';
 import { portsNote, renderSnippet, snippetJson } from '../../snippets/render.js';
 import { TARGETS } from '../../snippets/types.js';
@@ -38,6 +36,8 @@ function parseZone(value: string): string {
 /** The rules other firewalls need: required-ports expanded with the same ports apply would use. */
 async function renderFor(ctx: CommandContext, target: Target, opts: RenderOptions): Promise<string> {
   const facts = await discoverFacts(ctx.config, { runner: ctx.runner });
+  // Imported here: the profile schemas cost every other command's start-up time.
+  const [{ expandProfile }, { loadProfile }] = await Promise.all([import('../../profiles/expand.js'), import('../../profiles/load.js')]);
   const profile = loadProfile(PORTS_PROFILE);
   const requirements = portRequirements(expandProfile(profile, concreteConfig(ctx.config, facts)), profile);
   const snippet = renderSnippet(target, {
@@ -82,7 +82,7 @@ Details and the reasons for each form: docs/render.md in the tsfw package.`)
     .action(async (opts: RenderOptions, command: Command) => {
       if (opts.zone && opts.for !== 'firewalld') command.error('error: --zone needs --for firewalld');
       if (opts.priority && opts.for !== 'azure') command.error('error: --priority needs --for azure');
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       if (opts.for) {
         process.stdout.write(await renderFor(ctx, opts.for, opts));
         return;

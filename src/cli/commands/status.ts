@@ -28,7 +28,7 @@ Examples:
   tsfw status
   tsfw status --json | jq '.objects[] | select(.present == false)'`)
     .action(async (opts: CommonOptions & { json?: boolean }) => {
-      const ctx = createContext(opts);
+      const ctx = await createContext(opts);
       const runDir = runDirFrom(process.env);
       const daemon = readState(statePath(runDir));
       // A running daemon's backend is the one in use: show it and its evidence, not a fresh guess.

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rulesetFor } from '../../profiles/load.js';
 import { createContext } from '../context.js';
 import type { CommonOptions } from '../context.js';
 import { configOption } from '../options.js';
@@ -13,8 +12,10 @@ export function registerValidate(program: Command): void {
     .addHelpText('after', `
 Examples:
   tsfw validate -c /etc/tsfw/config.yaml && systemctl reload tsfw`)
-    .action((opts: CommonOptions) => {
-      const ctx = createContext(opts);
+    .action(async (opts: CommonOptions) => {
+      const ctx = await createContext(opts);
+      // validate always expands every profile: imported here, so other commands' start-up skips the schemas.
+      const { rulesetFor } = await import('../../profiles/load.js');
       const ruleset = rulesetFor(ctx.config);
       const rules = ruleset.chains.reduce((n, c) => n + c.rules.length, 0);
       const where = ctx.loaded.source.exists ? ctx.loaded.source.path : 'built-in defaults';
