@@ -29,7 +29,7 @@ Examples:
       // Before the first await: a signal during start-up is queued, never the default death.
       const signals = installSignalGate();
       // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
-      const [{ startDaemon }, { currentNetns }] = await Promise.all([import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js')]);
+      const [{ startDaemon }, { currentNetns }, { createWatchHints }] = await Promise.all([import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js'), import('../../reconcile/freshness.js')]);
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
       const log = createLogger(opts.verbose ? 'debug' : first.config.log.level);
@@ -38,6 +38,8 @@ Examples:
       ensureTrustedDir(runDir, 0o755, 'run directory');
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
       const runner = createProcessRunner(guard);
+      // What the daemon's watchers vouch for, shared by its triggers and its pass steps.
+      const hints = createWatchHints(() => performance.now());
       const daemon = await startDaemon({
         load,
         runner,
@@ -47,7 +49,8 @@ Examples:
         env: process.env,
         followLogLevel: !opts.verbose,
         signals,
-        steps: passSteps(runDir, runner, log),
+        steps: passSteps(runDir, runner, log, hints),
+        hints,
       });
       await daemon.done;
       // Exit now rather than let the event loop drain: while Node tears a drained loop down it
