@@ -1,3 +1,5 @@
+import { OwnPids } from './own-writes.js';
+
 /**
  * When the daemon may reuse what a probe read in an earlier pass instead of spawning it again
  * (the tunnel's addresses, whether Docker's chains exist): only while a watcher that reports
@@ -73,9 +75,11 @@ export interface WatchHints {
   readonly addresses: Freshness;
   /** `nft monitor` (monitor.ts): any change in `ip filter` / `ip6 filter`. */
   readonly iptFilter: Freshness;
+  /** The daemon's own children (the runner adds them): their transactions cause no pass. */
+  readonly own: OwnPids;
 }
 
 /** The daemon's hints, built once and shared by its watchers and its pass steps. */
 export function createWatchHints(now: () => number, maxAgeMs = REUSE_MAX_AGE_MS): WatchHints {
-  return { addresses: createFreshness(maxAgeMs, now), iptFilter: createFreshness(maxAgeMs, now) };
+  return { addresses: createFreshness(maxAgeMs, now), iptFilter: createFreshness(maxAgeMs, now), own: new OwnPids(now) };
 }

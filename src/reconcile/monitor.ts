@@ -13,7 +13,8 @@ import { superviseChild } from './supervised-child.js';
  * iptables-nft) change, so drift is repaired within milliseconds instead of at the next scheduled
  * pass. The changes of one transaction become one trigger the moment nft prints that
  * transaction's `# new generation … by process …` line, named after that process; until such a
- * line has been seen (another nft version), a short trailing debounce with a cap stands in. A
+ * line has been seen (another nft version), a short trailing debounce with a cap stands in; a
+ * transaction committed by one of the daemon's own children causes nothing. A
  * lost-events line triggers a resync at once; if the child dies it is restarted with backoff and
  * a pass runs once it is back, since changes made meanwhile were not reported.
  */
@@ -42,6 +43,8 @@ export interface MonitorOptions {
    * changed. Such changes never cause a pass by themselves.
    */
   readonly iptFilter?: Freshness;
+  /** Whether a pid is one of the daemon's own children: its transaction (a repair) causes no pass. */
+  readonly ownWrite?: (pid: number) => boolean;
 }
 
 /** Counters for state.json. */
@@ -90,7 +93,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }
     if (line.kind === 'commit') {
       boundaries = true;
-      coalescer.boundary(`${line.process}[${line.pid}]`);
+      // tsfw's own write: the pass that made it reads it back, so its events are dropped here.
+      if (options.ownWrite?.(line.pid)) coalescer.cancel();
+      else coalescer.boundary(`${line.process}[${line.pid}]`);
       return;
     }
     if (options.iptFilter && touchesIptFilter(line)) options.iptFilter.changed();

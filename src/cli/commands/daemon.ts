@@ -37,9 +37,10 @@ Examples:
       const runDir = runDirFrom(process.env);
       ensureTrustedDir(runDir, 0o755, 'run directory');
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
-      const runner = createProcessRunner(guard);
-      // What the daemon's watchers vouch for, shared by its triggers and its pass steps.
+      // What the daemon's watchers vouch for, shared by its triggers and its pass steps; the
+      // runner tells it its children, whose transactions then cause no pass.
       const hints = createWatchHints(() => performance.now());
+      const runner = createProcessRunner(guard, (pid) => hints.own.add(pid));
       const daemon = await startDaemon({
         load,
         runner,
