@@ -2,14 +2,16 @@
 // throwaway namespace, nothing tampering, beside its peer: a bare idle node (`setInterval`), started
 // the same way at the same time. RSS and CPU are read from /proc every 10 s.
 //   node bench/soak.mjs [--seconds 600] [--backend nftables] [--also "--lite-mode"]   (make bench-soak)
-// --also NODE_ARGS runs a second daemon, started as `node NODE_ARGS bin/tsfw daemon`, alongside.
+// The daemon runs with the environment of systemd/tsfw.service (its NODE_OPTIONS); beside it the
+// same daemon without that environment shows what the unit's setting buys, in the same run.
+// --also NODE_ARGS runs one more daemon, started as `node NODE_ARGS bin/tsfw daemon`, alongside.
 // Start = the sample after a 60 s warm-up (start-up and JIT are not steady state); end = the last.
 // CPU counts the daemon, every child it has reaped (one nft per pass) and live children (nft monitor).
 // Targets: RSS at 60 s ≤ 55 MB and ≤ 1.4× the bare node's, peak ≤ 60 MB, growth start → end
 // ≤ 3 %, CPU ≤ 2 % of one core.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandLine, configFile, machine, run, saveResult, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { commandLine, configFile, machine, run, saveResult, SHIPPED_DAEMON_ENV, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
 import { sample, startIn } from './lib/proc.mjs';
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
@@ -21,7 +23,11 @@ const also = arg('--also', undefined);
 const config = configFile({ backend, reconcile: { schedule: '* * * * * *' }, log: { level: 'warn' } });
 
 const runDir = tempDir('tsfw-bench-rundir-');
-const procs = { daemon: startIn('tsfwb-soak', [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir }) };
+const UNSET = 'daemon without the unit\'s environment';
+const procs = {
+  daemon: startIn('tsfwb-soak', [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir, ...SHIPPED_DAEMON_ENV }),
+  [UNSET]: startIn('tsfwb-soak0', [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: tempDir('tsfw-bench-rundir-'), NODE_OPTIONS: '' }),
+};
 if (also) procs[`daemon ${also}`] = startIn('tsfwb-soak2', [...also.split(' '), TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: tempDir('tsfw-bench-rundir-') });
 procs['bare node'] = startIn('tsfwb-bare', ['-e', 'setInterval(() => {}, 1000)']);
 const t0 = Date.now();
@@ -32,7 +38,7 @@ for (const [name, p] of Object.entries(procs)) {
   if (name.startsWith('daemon')) run(p.ns, ['nft', 'list', 'table', 'inet', 'tsfw']);
 }
 
-console.log(`soak: tsfw daemon (${backend}, 1 s schedule) for ${seconds} s beside a bare idle node${also ? ` and a daemon under node ${also}` : ''}; sampling every ${EVERY_S} s, start after ${WARMUP_S} s`);
+console.log(`soak: tsfw daemon (${backend}, 1 s schedule, environment of the unit: ${JSON.stringify(SHIPPED_DAEMON_ENV)}) for ${seconds} s beside the same daemon without it and a bare idle node${also ? ` and a daemon under node ${also}` : ''}; sampling every ${EVERY_S} s, start after ${WARMUP_S} s`);
 for (let t = EVERY_S; t <= seconds; t += EVERY_S) {
   await sleep(Math.max(0, t0 + t * 1000 - Date.now()));
   const line = [];
@@ -83,9 +89,11 @@ const targetsFor = (r) => [
   verdict('CPU, start → end', r.cpuPct, 2, ' % of a core'),
 ];
 const targets = targetsFor(results.daemon);
+console.log(`\nthe same for the ${UNSET} (the peer of the unit's setting):`);
+const unsetTargets = targetsFor(results[UNSET]);
 const alsoTargets = also ? (console.log(`\nthe same for the daemon under node ${also}:`), targetsFor(results[`daemon ${also}`])) : undefined;
 saveResult('soak', {
-  bench: 'soak', command: commandLine(), machine: machine(), backend, seconds, warmupSeconds: WARMUP_S, also,
+  bench: 'soak', command: commandLine(), machine: machine(), backend, seconds, warmupSeconds: WARMUP_S, shippedEnv: SHIPPED_DAEMON_ENV, also, unsetTargets,
   results, daemonState: passes ? { passes: passes.passes ?? passes.counts ?? undefined } : undefined,
   samples: Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, p.samples])), targets, alsoTargets,
 });

@@ -90,11 +90,15 @@ done
 for tool in gcc make g++ tsc; do
   [ "$(image_sh "command -v $tool || echo absent")" = absent ] || fail "build tool $tool is in the image"
 done
-for tool in nft iptables iptables-legacy ip6tables; do
+for tool in nft iptables iptables-legacy ip6tables ip; do
   image_sh "command -v $tool" >/dev/null || fail "$tool is missing from the image"
 done
 health=$(buildah inspect --type image --format '{{.Docker.Config.Healthcheck.Test}}' "$IMAGE")
-[ "$health" = "[CMD tsfw health]" ] || fail "HEALTHCHECK is '$health', not tsfw health"
+[ "$health" = "[CMD env -u NODE_OPTIONS tsfw health]" ] || fail "HEALTHCHECK is '$health', not tsfw health without the daemon's NODE_OPTIONS"
+# The daemon's heap setting is the unit's (systemd/tsfw.service).
+unit_opts=$(sed -n 's/^Environment=NODE_OPTIONS=//p' systemd/tsfw.service)
+image_opts=$(image_sh 'printf %s "$NODE_OPTIONS"')
+[ -n "$unit_opts" ] && [ "$image_opts" = "$unit_opts" ] || fail "the image's NODE_OPTIONS '$image_opts' differ from the unit's '$unit_opts'"
 
 echo "== size over the base image"
 added=$(node -e '
@@ -153,7 +157,7 @@ ip netns exec "$ns" nft flush ruleset
 ctr=$(new_ctr)
 # --pid host: the health check below runs in another container of the same rootfs (buildah has no
 # exec) and must see the daemon's pid the way `docker exec` would.
-buildah run --network "ns:/run/netns/$ns" --pid host "${caps[@]}" -v "$cfg:/etc/tsfw" "$ctr" -- tsfw daemon &
+buildah run --network "ns:/run/netns/$ns" --pid host "${caps[@]}" -v "$cfg:/etc/tsfw" "$ctr" -- tsfw daemon 2> >(tee "$work/daemon.log" >&2) &
 daemon_job=$!
 repaired=0
 for _ in $(seq 1 100); do
@@ -162,7 +166,7 @@ for _ in $(seq 1 100); do
 done
 [ "$repaired" = 1 ] || fail "the daemon did not restore the table within 20 s"
 echo "ok: the image's daemon restored the table"
-health() { buildah run --network none --pid host "$ctr" -- tsfw health "$@"; }
+health() { buildah run --network none --pid host "$ctr" -- env -u NODE_OPTIONS tsfw health "$@"; }
 healthy=""
 for _ in $(seq 1 50); do
   if healthy=$(health 2>&1); then break; fi
@@ -180,9 +184,14 @@ done
 [ -n "$unhealthy" ] || fail "tsfw health still healthy 10 s after the daemon was frozen"
 kill -CONT "$daemon_pid"
 echo "ok: frozen daemon → $unhealthy"
+daemon_env=$(tr '\0' '\n' < "/proc/$daemon_pid/environ" | sed -n 's/^NODE_OPTIONS=//p')
+[ "$daemon_env" = "$unit_opts" ] || fail "the image's daemon runs with NODE_OPTIONS '$daemon_env', not the unit's '$unit_opts'"
+echo "ok: the daemon runs with NODE_OPTIONS=$daemon_env"
 kill -TERM "$daemon_pid"
 wait "$daemon_job" || fail "the daemon did not exit 0 on SIGTERM"
 daemon_pid=""
 [ "$(ip netns exec "$ns" nft -s list table inet tsfw)" = "$ref_table" ] || fail "the table changed when the daemon stopped"
 echo "ok: SIGTERM → the daemon exited 0, rules left in place"
+# Every tool the daemon runs is in the image (the address monitor needs ip from iproute2).
+! grep -E 'failed to execute|exitCode":127' "$work/daemon.log" || fail "the image's daemon could not run a tool (above)"
 echo "PASS: image $IMAGE (adds $added_mb MB to $BASE) applied the ruleset inside namespace $ns and dropped a spoofed CGNAT packet"

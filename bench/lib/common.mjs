@@ -9,6 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const TSFW_BIN = join(ROOT, 'bin', 'tsfw');
+
+/**
+ * The environment systemd/tsfw.service gives the daemon (its `Environment=` lines, e.g. V8's heap
+ * setting in NODE_OPTIONS), so the daemon benchmarks measure the daemon as shipped.
+ */
+export const SHIPPED_DAEMON_ENV = Object.fromEntries(
+  [...readFileSync(join(ROOT, 'systemd', 'tsfw.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+);
 export const MEASURE = join(ROOT, 'bench', 'lib', 'measure.mjs');
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 

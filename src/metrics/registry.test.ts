@@ -26,18 +26,21 @@ describe('tsfw metrics', () => {
     });
     m.recordPass({ changed: false, drift: [], backoff: true, error: Object.assign(new Error('busy'), { kind: 'busy' }), at: new Date(1_700_000_020_000) });
     m.recordPass({ changed: true, held: true, backoff: true, at: new Date(1_700_000_030_000), drift: [{ kind: 'unexpected', family: 'inet', table: 'tsfw', chain: 'ts-input', detail: 'w' }] });
+    // Docker moving tsfw's jump down: the repair waits for it, which is not a success yet.
+    m.recordPass({ changed: false, settling: true, backoff: true, at: new Date(1_700_000_040_000), drift: [{ kind: 'misordered', family: 'inet', table: 'tsfw', chain: 'ts-input', detail: 'v' }] });
     const p = parsePrometheusText(await m.text());
     expect(p.types.get('tsfw_passes_total')).toBe('counter');
     expect(p.value('tsfw_passes_total', { result: 'converged' })).toBe(1);
     expect(p.value('tsfw_passes_total', { result: 'repaired' })).toBe(1);
     expect(p.value('tsfw_passes_total', { result: 'error' })).toBe(1);
     expect(p.value('tsfw_passes_total', { result: 'held' })).toBe(1);
+    expect(p.value('tsfw_passes_total', { result: 'settling' })).toBe(1);
     expect(p.value('tsfw_repairs_total', { cause: 'unexpected' })).toBeUndefined();
     expect(p.value('tsfw_repairs_total', { cause: 'missing' })).toBe(2);
     expect(p.value('tsfw_repairs_total', { cause: 'misordered' })).toBe(1);
     expect(p.value('tsfw_errors_total', { kind: 'busy' })).toBe(1);
     expect(p.value('tsfw_backoff')).toBe(1);
-    expect(p.value('tsfw_last_pass_timestamp_seconds')).toBe(1_700_000_030);
+    expect(p.value('tsfw_last_pass_timestamp_seconds')).toBe(1_700_000_040);
     expect(p.value('tsfw_last_success_timestamp_seconds')).toBe(1_700_000_010);
   });
 

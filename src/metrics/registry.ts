@@ -21,6 +21,11 @@ export interface PassOutcome {
   readonly backoff: boolean;
   /** Drift was found but left in place (backoff): counted as `held`, not as a success. */
   readonly held?: boolean;
+  /**
+   * Drift was found while another program was still moving tsfw's objects; the repair follows
+   * once it is quiet: counted as `settling`, not as a success.
+   */
+  readonly settling?: boolean;
   readonly at: Date;
 }
 
@@ -42,7 +47,7 @@ function errorKind(error: unknown): string {
 export function createMetrics(): TsfwMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const passes = new Counter({ name: 'tsfw_passes_total', help: 'Reconcile passes by result (converged: nothing to do, repaired: wrote changes, held: drift left in place during backoff, error).', labelNames: ['result'], registers });
+  const passes = new Counter({ name: 'tsfw_passes_total', help: 'Reconcile passes by result (converged: nothing to do, repaired: wrote changes, held: drift left in place during backoff, settling: drift left until its writer is quiet, error).', labelNames: ['result'], registers });
   const repairs = new Counter({ name: 'tsfw_repairs_total', help: 'Drift items repaired, by cause (missing, unexpected, changed, misordered).', labelNames: ['cause'], registers });
   const errors = new Counter({ name: 'tsfw_errors_total', help: 'Passes that failed, by error kind.', labelNames: ['kind'], registers });
   const backoff = new Gauge({ name: 'tsfw_backoff', help: '1 while repairs are held back because another program keeps undoing them.', registers });
@@ -52,7 +57,7 @@ export function createMetrics(): TsfwMetrics {
   const packets = new Counter({ name: 'tsfw_rule_packets_total', help: 'Packets matched by each tsfw rule, read from the kernel (resets when tsfw rewrites the chain).', labelNames: ruleLabels, registers });
   const bytes = new Counter({ name: 'tsfw_rule_bytes_total', help: 'Bytes matched by each tsfw rule, read from the kernel (resets when tsfw rewrites the chain).', labelNames: ruleLabels, registers });
   const present = new Gauge({ name: 'tsfw_rule_present', help: '1 when the rule exists in the kernel, 0 when it is missing.', labelNames: ruleLabels, registers });
-  for (const result of ['converged', 'repaired', 'held', 'error']) passes.inc({ result }, 0);
+  for (const result of ['converged', 'repaired', 'held', 'settling', 'error']) passes.inc({ result }, 0);
   backoff.set(0);
 
   return {
@@ -66,8 +71,8 @@ export function createMetrics(): TsfwMetrics {
         errors.inc({ kind: errorKind(o.error) });
         return;
       }
-      if (o.held) {
-        passes.inc({ result: 'held' });
+      if (o.held || o.settling) {
+        passes.inc({ result: o.held ? 'held' : 'settling' });
         return;
       }
       passes.inc({ result: o.changed ? 'repaired' : 'converged' });

@@ -103,6 +103,7 @@ export function createDaemonMetrics(log: Logger): DaemonMetrics {
       metrics.recordPass({
         changed: outcome.result === 'repaired',
         held: outcome.result === 'held',
+        settling: outcome.result === 'settling',
         drift: outcome.converge?.drift ?? [],
         ...(outcome.error === undefined ? {} : { error: outcome.error }),
         backoff,

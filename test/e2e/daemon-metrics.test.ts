@@ -35,7 +35,7 @@ interface Scrape {
 
 const tunnel = { family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/tunnel-accept' };
 const spoof = { family: 'inet', table: 'tsfw', chain: 'ts-input', rule: 'ts-input/cgnat-spoof' };
-const passesIn = (p: Exposition) => ['converged', 'repaired', 'held', 'error'].reduce((n, result) => n + (p.value('tsfw_passes_total', { result }) ?? 0), 0);
+const passesIn = (p: Exposition) => ['converged', 'repaired', 'held', 'settling', 'error'].reduce((n, result) => n + (p.value('tsfw_passes_total', { result }) ?? 0), 0);
 
 describe('tsfw daemon metrics (namespace router)', () => {
   let net: Router;

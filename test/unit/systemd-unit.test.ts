@@ -40,4 +40,15 @@ describe('systemd/tsfw.service', () => {
     expect(keys('ConfigurationDirectory')).toEqual(['tsfw']);
     expect(keys('RuntimeDirectory')).toEqual(['tsfw']);
   });
+
+  it("gives the daemon the image's V8 heap setting (NODE_OPTIONS), and the image's health check runs without it", async () => {
+    const { readFileSync } = await import('node:fs');
+    const unit = readFileSync(UNIT, 'utf8');
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const unitOptions = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
+    expect(unitOptions).toMatch(/^--max-semi-space-size=\d+$/);
+    expect(/^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]).toBe(unitOptions);
+    // Any V8 flag makes node reject the bundle's code cache: the short health check goes without.
+    expect(/^HEALTHCHECK .* CMD (.+)$/m.exec(dockerfile)?.[1]).toBe('["env", "-u", "NODE_OPTIONS", "tsfw", "health"]');
+  });
 });
