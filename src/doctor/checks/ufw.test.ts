@@ -7,8 +7,8 @@ import type { UfwView } from './ufw.js';
 
 const config = parseConfigText('{}', 'test').config;
 const wants = (ufw: 'auto' | 'off'): ManagerWants => ({ tunnel: 'tailscale0', ports: [41641], managers: { firewalld: 'auto', ufw, docker: 'auto' } });
-const view = (rules: string, loaded = true, forwardPolicy = 'drop'): UfwView => ({
-  snapshot: { installed: true, enabled: true, ipv6: false, inputPolicy: 'drop', forwardPolicy, v4: parseUserRules(rules), v6: [] },
+const view = (rules: string, loaded = true, forwardPolicy = 'drop', rules6?: string): UfwView => ({
+  snapshot: { installed: true, enabled: true, ipv6: rules6 !== undefined, inputPolicy: 'drop', forwardPolicy, v4: parseUserRules(rules), v6: parseUserRules(rules6 ?? '') },
   loaded, flavour: 'iptables-nft',
 });
 const ALL = [
@@ -31,6 +31,17 @@ describe('checkUfw', () => {
 
   it('confirms the fix from ufw\'s rules (an admin\'s port range counts) and says ok', () => {
     expect(checkUfw(view(ALL), 'nftables', config, wants('off'))).toMatchObject({ status: 'ok', message: expect.stringContaining('ufw is active and allows tailnet input on tailscale0') });
+  });
+
+  it('reads user6.rules too where ufw handles IPv6: a rule missing there is a drop over IPv6', () => {
+    const all6 = ALL.replaceAll('0.0.0.0/0', '::/0');
+    expect(checkUfw(view(ALL, true, 'drop', all6), 'nftables', config, wants('off'))!.status).toBe('ok');
+    const c = checkUfw(view(ALL, true, 'drop', all6.split('\n').slice(0, 2).join('\n')), 'nftables', config, wants('off'))!;
+    expect(c.status).toBe('fail');
+    expect(c.message).toMatch(/^ufw drops traffic routed from tailscale0 over IPv6 \(default drop\)/);
+    expect(c.fix!.split('\n')[0]).toBe('ufw route allow in on tailscale0   # persistent: ufw keeps these in /etc/ufw/user.rules');
+    // A config without ip6 does not ask for IPv6 rules.
+    expect(checkUfw(view(ALL, true, 'drop', ''), 'nftables', { ...config, families: ['ip'] }, wants('off'))!.status).toBe('ok');
   });
 
   it('is ok when tsfw\'s jumps come first in ufw\'s own chains, or nothing drops, or ufw has not loaded yet', () => {

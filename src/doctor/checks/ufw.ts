@@ -12,7 +12,9 @@ import type { Check } from '../types.js';
  * accept in `inet tsfw` (or in the other iptables flavour) is not final there, and ufw's default
  * deny policies drop tailnet input, the WireGuard port and routed tailnet traffic unless a ufw
  * rule allows them, or tsfw's own jump runs first in the same INPUT/FORWARD chains (the backend is
- * ufw's flavour with `jumpPosition: first`). A certain drop is `fail`. Pure; IPv4 rules are read.
+ * ufw's flavour with `jumpPosition: first`). A certain drop is `fail`. Pure. IPv6 is checked too
+ * where ufw handles it (IPV6=yes, /etc/ufw/user6.rules) and the config has family ip6: ufw
+ * writes an IPv4 and an IPv6 rule per command, but the two files can differ.
  */
 
 export interface UfwView {
@@ -23,7 +25,7 @@ export interface UfwView {
   readonly flavour: 'iptables-nft' | 'iptables-legacy';
 }
 
-const ANY4 = '0.0.0.0/0';
+const ANY = { 4: '0.0.0.0/0', 6: '::/0' } as const;
 
 function dportCovers(spec: string, port: number): boolean {
   return spec.split(',').some((p) => {
@@ -33,9 +35,10 @@ function dportCovers(spec: string, port: number): boolean {
 }
 
 /** Whether an allow rule of ufw's (the admin's or tsfw's) lets the item's traffic through. */
-function covered(item: IntegrationItem, tuples: readonly UfwTuple[]): boolean {
+function covered(item: IntegrationItem, tuples: readonly UfwTuple[], family: 4 | 6): boolean {
+  const any = ANY[family];
   return tuples.some((t) => {
-    if (t.apps || t.src !== ANY4 || t.dst !== ANY4 || t.sport !== 'any') return false;
+    if (t.apps || t.src !== any || t.dst !== any || t.sport !== 'any') return false;
     if (item.kind === 'port') {
       const port = Number(item.value.split('/')[0]);
       return /^allow/.test(t.action) && (t.proto === 'udp' || t.proto === 'any') && t.ifaces === 'in' && dportCovers(t.dport, port);
@@ -60,12 +63,17 @@ export function checkUfw(view: UfwView | undefined, backend: ConcreteBackend, co
   const id = 'manager-ufw';
   if (!view.loaded) return { id, status: 'ok', message: 'ufw is enabled but has not loaded its chains here yet: nothing of it drops now', fix: null };
   const items = wantedItems(wants);
-  const missing = items.filter((i) => !covered(i, view.snapshot.v4));
+  const families: (4 | 6)[] = [...(config.families.includes('ip') ? [4 as const] : []), ...(view.snapshot.ipv6 && config.families.includes('ip6') ? [6 as const] : [])];
+  /** The families in which no ufw rule allows the item. */
+  const uncovered = (i: IntegrationItem) => families.filter((f) => !covered(i, f === 4 ? view.snapshot.v4 : view.snapshot.v6, f));
+  const missing = items.filter((i) => uncovered(i).length > 0);
+  const onlyV6 = (i: IntegrationItem) => uncovered(i).every((f) => f === 6);
+  const describeMissing = (i: IntegrationItem) => `${describeItem(i)}${onlyV6(i) ? ' over IPv6' : ''}`;
   if (missing.length === 0) {
     return { id, status: 'ok', message: `ufw is active and allows ${items.map(describeItem).join(', ')} (rules in /etc/ufw/user.rules)`, fix: null };
   }
   if (backend === view.flavour && config.jumpPosition === 'first') {
-    return { id, status: 'ok', message: `ufw is active; tsfw's jumps come first in the same ${backend} INPUT and FORWARD chains, where its accepts are final (ufw itself does not allow ${missing.map(describeItem).join(', ')})`, fix: null };
+    return { id, status: 'ok', message: `ufw is active; tsfw's jumps come first in the same ${backend} INPUT and FORWARD chains, where its accepts are final (ufw itself does not allow ${missing.map(describeMissing).join(', ')})`, fix: null };
   }
   const policy = (i: IntegrationItem) => (i.kind === 'route-in' ? view.snapshot.forwardPolicy : view.snapshot.inputPolicy) ?? 'drop';
   const dropped = missing.filter((i) => policy(i) === 'drop' || policy(i) === 'reject');
@@ -78,7 +86,7 @@ export function checkUfw(view: UfwView | undefined, backend: ConcreteBackend, co
   ];
   return {
     id, status: 'fail',
-    message: `ufw drops ${dropped.map((i) => `${describeItem(i)} (default ${policy(i)})`).join(', ')}: no ufw rule allows it, and ${where} is not final for ufw's ${view.flavour} chains`,
+    message: `ufw drops ${dropped.map((i) => `${describeMissing(i)} (default ${policy(i)})`).join(', ')}: no ufw rule allows it, and ${where} is not final for ufw's ${view.flavour} chains`,
     fix: fix.join('\n'),
   };
 }
