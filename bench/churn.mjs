@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandLine, configFile, createNetns, machine, ms, run, saveResult, stats, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { commandLine, configFile, createNetns, machine, ms, run, saveResult, SHIPPED_DAEMON_ENV, stats, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
 import { fingerprint as tableFingerprint } from './lib/fingerprint.mjs';
 import { loadForeign } from './lib/foreign.mjs';
 import { sample, startIn } from './lib/proc.mjs';
@@ -30,10 +30,10 @@ const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[proc
 const seconds = Number(arg('--seconds', '30'));
 const only = arg('--only', 'iptables-nft,admin-chain,foreign-table,eight-tampers').split(',');
 
-/** A daemon in its own namespace with its own run dir; `state()` reads its state.json. */
+/** A daemon (with the unit's environment) in its own namespace and run dir; `state()` reads its state.json. */
 function startDaemon(prefix, config, ns) {
   const runDir = tempDir('tsfw-bench-rundir-');
-  const p = startIn(prefix, [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir }, ns);
+  const p = startIn(prefix, [TSFW_BIN, 'daemon', '-c', config], { TSFW_RUN_DIR: runDir, ...SHIPPED_DAEMON_ENV }, ns);
   const state = () => {
     try {
       return JSON.parse(readFileSync(join(runDir, 'state.json'), 'utf8'));

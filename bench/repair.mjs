@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandLine, configFile, createNetns, deleteNetns, machine, ms, run, saveResult, stats, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
+import { commandLine, configFile, createNetns, deleteNetns, machine, ms, run, saveResult, SHIPPED_DAEMON_ENV, stats, tempDir, TSFW_BIN, verdict } from './lib/common.mjs';
 import { fingerprint } from './lib/fingerprint.mjs';
 
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
@@ -73,7 +73,8 @@ function tampers(backend, rnd) {
 
 async function inner(backend, config, runDir, count, seed, timeoutMs) {
   const daemon = spawn(process.execPath, [TSFW_BIN, 'daemon', '-c', config], {
-    env: { ...process.env, LC_ALL: 'C', TSFW_RUN_DIR: runDir },
+    // The daemon as the unit starts it (its NODE_OPTIONS and malloc settings).
+    env: { ...process.env, LC_ALL: 'C', TSFW_RUN_DIR: runDir, ...SHIPPED_DAEMON_ENV },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

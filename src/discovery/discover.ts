@@ -9,6 +9,8 @@ import type { ProcFs } from './ports.js';
 /** The seams discovery reads through: the one command runner and /proc. */
 export interface DiscoveryDeps {
   readonly runner: CommandRunner;
+  /** How the tunnel's addresses are read (default: `ip -j addr`); the daemon reuses a read its watcher vouches for. */
+  readonly addresses?: (iface: string) => Promise<Fact<string>>;
   readonly procFs?: ProcFs;
   readonly proc?: string;
 }
@@ -22,7 +24,7 @@ export async function discoverFacts(config: Config, deps: DiscoveryDeps): Promis
   const found: { addresses?: Fact<string>; ports?: Fact<number> } = {};
   if (config.addresses === 'auto') {
     try {
-      found.addresses = await discoverAddresses(deps.runner, config.interface);
+      found.addresses = await (deps.addresses ?? ((iface) => discoverAddresses(deps.runner, iface)))(config.interface);
     } catch (error) {
       found.addresses = { values: [], source: 'none', note: `cannot read addresses: ${error instanceof Error ? error.message : String(error)}` };
     }

@@ -66,7 +66,7 @@ interface Outcome {
 }
 
 /** Runs a child to completion and collects its output (node:child_process: no shell). */
-function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore', timeoutMs: number, env: NodeJS.ProcessEnv): Promise<Outcome> {
+function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore', timeoutMs: number, env: NodeJS.ProcessEnv, onChild?: (pid: number) => void): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -75,6 +75,7 @@ function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore
     let overflow = false;
     let settled = false;
     const child = spawn(file, args, { stdio: [stdin, 'pipe', 'pipe'], env });
+    if (child.pid !== undefined) onChild?.(child.pid);
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_OUTPUT_BYTES) {
@@ -105,10 +106,11 @@ function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore
 /**
  * Runs programs through node:child_process: no shell, a timeout, and failures classified into
  * ExecError. The daemon passes a guard, so its children are tagged and long-running ones die with
- * it. (execa did this before; it cost a first call 8-10 ms more and every call 3-4 ms more:
+ * it, and is told each run child's pid (`onChild`), so its monitor knows its own transactions.
+ * (execa did this before; it cost a first call 8-10 ms more and every call 3-4 ms more:
  * docs/PERFORMANCE.md.)
  */
-export function createProcessRunner(guard?: ChildGuard): CommandRunner & ProcessSpawner {
+export function createProcessRunner(guard?: ChildGuard, onChild?: (pid: number) => void): CommandRunner & ProcessSpawner {
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', ...guard?.env };
   return {
     spawn(file, args, onLine) {
@@ -136,7 +138,7 @@ export function createProcessRunner(guard?: ChildGuard): CommandRunner & Process
       const inputFd = options.input === undefined ? undefined : openInputFile(options.input);
       let result: Outcome;
       try {
-        result = await runToEnd(file, args, inputFd ?? 'ignore', timeoutMs, env);
+        result = await runToEnd(file, args, inputFd ?? 'ignore', timeoutMs, env, onChild);
       } finally {
         if (inputFd !== undefined) closeSync(inputFd);
       }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
+import type { Freshness } from '../reconcile/freshness.js';
 import { createDockerIntegration } from './docker/docker.js';
 import { createFirewalldIntegration } from './firewalld/integration.js';
 import type { Integration } from './types.js';
@@ -14,11 +15,14 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** The one place that builds the integrations a pass visits, in MANAGERS order. */
-export function createIntegrations(runner: CommandRunner): readonly Integration[] {
+/**
+ * The one place that builds the integrations a pass visits, in MANAGERS order. `iptFilter`: the
+ * daemon's nft monitor vouching that Docker's iptables-nft chains did not change (freshness.ts).
+ */
+export function createIntegrations(runner: CommandRunner, iptFilter?: Freshness): readonly Integration[] {
   return [
     createFirewalldIntegration(runner),
     createUfwIntegration(runner),
-    createDockerIntegration(runner, { readText }),
+    createDockerIntegration(runner, { readText, ...(iptFilter ? { iptFilter } : {}) }),
   ];
 }

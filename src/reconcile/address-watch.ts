@@ -1,19 +1,24 @@
-import type { SpawnedChild } from '../exec/runner.js';
 import { createCoalescer } from './coalesce.js';
+import type { Freshness } from './freshness.js';
 import type { MonitorOptions } from './monitor.js';
+import { superviseChild } from './supervised-child.js';
 
 /**
  * `addresses: auto` in the daemon: a supervised `ip -o monitor address` child. Every address
  * added to or deleted from the tunnel interface triggers a pass (debounced), so the
  * own-address rules follow within a second instead of at the next scheduled pass. If the child
- * exits it is restarted after `restartMs`, followed by a pass (changes meanwhile were missed).
+ * exits it is restarted with backoff, followed by a pass (changes meanwhile were missed). While it
+ * is live and silent, the addresses read by the last pass still hold (`addresses`).
  */
 
 /** The monitor's seams (spawner, log, timers, clock, trigger sink), plus the interface watched. */
 export interface AddressWatchOptions extends Pick<MonitorOptions, 'spawner' | 'log' | 'timers' | 'now' | 'onTrigger'> {
   readonly iface: string;
-  /** Delay before a restart (default 1 s). */
-  readonly restartMs?: number;
+  /** First and largest delay before a restart (default 1 s, 10 s). */
+  readonly restartMinMs?: number;
+  readonly restartMaxMs?: number;
+  /** Told about every line the monitor prints (any address change anywhere) and whether it is live. */
+  readonly addresses?: Freshness;
 }
 
 /** A started watch; `stop` ends the child. */
@@ -34,41 +39,37 @@ export function concernsInterface(line: string, iface: string): boolean {
 
 /** Starts watching at once. */
 export function startAddressWatch(options: AddressWatchOptions): AddressWatch {
-  let child: SpawnedChild | undefined;
-  let stopped = false;
-  let timer: unknown;
   const coalescer = createCoalescer({
     quietMs: 20, maxWaitMs: 200, now: options.now, timers: options.timers,
     fire: ({ first }) => options.onTrigger({ cause: 'addresses', detail: first.trim().replace(/\s+/g, ' ').slice(0, 120) }),
   });
-  const spawn = (restarted: boolean) => {
-    timer = undefined;
-    if (stopped) return;
-    const current = options.spawner.spawn('ip', ['-o', 'monitor', 'address'], (line) => {
+  const child = superviseChild({
+    spawner: options.spawner,
+    timers: options.timers,
+    now: options.now,
+    file: 'ip',
+    args: ['-o', 'monitor', 'address'],
+    restartMinMs: options.restartMinMs ?? 1000,
+    restartMaxMs: options.restartMaxMs ?? 10_000,
+    onLine(line) {
+      options.addresses?.changed();
       if (concernsInterface(line, options.iface)) coalescer.push(line);
-    });
-    child = current;
-    if (restarted) options.onTrigger({ cause: 'addresses', detail: 'address monitor restarted' });
-    void current.exited.then((exit) => {
-      if (child === current) child = undefined;
-      if (stopped) return;
-      options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-300) }, 'ip monitor address exited: restarting it');
-      timer = options.timers.setTimeout(() => spawn(true), options.restartMs ?? 1000);
-    });
-  };
-  spawn(false);
+    },
+    onLive(restarted) {
+      options.addresses?.setLive(true);
+      if (restarted) options.onTrigger({ cause: 'addresses', detail: 'address monitor restarted' });
+    },
+    onDown: () => options.addresses?.setLive(false),
+    onExit(exit, { restartInMs }) {
+      options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-300), restartInMs }, 'ip monitor address exited: restarting it');
+    },
+  });
+  child.start();
   return {
     iface: options.iface,
     async stop() {
-      stopped = true;
       coalescer.cancel();
-      if (timer !== undefined) options.timers.clearTimeout(timer);
-      const current = child;
-      child = undefined;
-      if (current) {
-        current.kill('SIGTERM');
-        await current.exited;
-      }
+      await child.stop();
     },
   };
 }

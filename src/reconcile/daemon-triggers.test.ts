@@ -4,6 +4,7 @@ import { parseConfigText } from '../config/parse.js';
 import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
 import { PASS_CAUSES, isAdminCause } from './causes.js';
 import { createTriggerSources } from './daemon-triggers.js';
+import { createWatchHints } from './freshness.js';
 import type { Trigger } from './reconciler.js';
 
 const quiet = pino({ level: 'silent' });
@@ -26,11 +27,12 @@ function fakeSpawner() {
   return { spawner, children };
 }
 
-function setup() {
+function setup(bus = { present: true }) {
   const { spawner, children } = fakeSpawner();
   const triggers: Trigger[] = [];
-  const sources = createTriggerSources({ spawner, trigger: (t) => triggers.push(t), onConfigFile: () => undefined, log: { daemon: quiet, monitor: quiet, schedule: quiet } });
-  return { sources, children, triggers, live: () => children.filter((c) => !c.killed).map((c) => c.argv) };
+  const hints = createWatchHints(() => 0);
+  const sources = createTriggerSources({ spawner, trigger: (t) => triggers.push(t), onConfigFile: () => undefined, log: { daemon: quiet, monitor: quiet, schedule: quiet }, hints, busPresent: () => bus.present });
+  return { sources, children, triggers, hints, live: () => children.filter((c) => !c.killed).map((c) => c.argv) };
 }
 
 describe('daemon trigger sources', () => {
@@ -77,6 +79,42 @@ describe('daemon trigger sources', () => {
       expect(s.live()).toEqual([]);
     }
     await s.sources.stop();
+  });
+
+  it('starts no busctl watch without a system bus, and asks for a sync once the bus is there', async () => {
+    const bus = { present: false };
+    const s = setup(bus);
+    const cfg = config('reconcile: {schedule: "0 0 * * * *", watch: false}\naddresses: [100.64.0.1]\n');
+    await s.sources.sync(cfg, undefined, false);
+    expect(s.live()).toEqual([]);
+    expect(s.sources.needsSync(cfg)).toBe(false);
+    bus.present = true;
+    expect(s.sources.needsSync(cfg)).toBe(true);
+    await s.sources.sync(cfg, undefined, false);
+    expect(s.live()).toEqual([expect.stringMatching(/^busctl /)]);
+    expect(s.sources.needsSync(cfg)).toBe(false);
+    await s.sources.stop();
+  });
+
+  it('tells the hints what the watchers saw: ip/ip6 filter changes, any address line', async () => {
+    const s = setup();
+    await s.sources.sync(config('reconcile: {schedule: "0 0 * * * *"}\nintegrations: {firewalld: off}'), scope, false);
+    const [nft, ip] = s.children;
+    // Not live until the children have had time to subscribe (real timers: poll, no bare sleep).
+    for (let i = 0; i < 100 && !(s.hints.iptFilter.stamp() && s.hints.addresses.stamp()); i += 1) await new Promise((r) => setTimeout(r, 10));
+    const filterStamp = s.hints.iptFilter.stamp();
+    const addrStamp = s.hints.addresses.stamp();
+    expect(s.hints.iptFilter.holds(filterStamp)).toBe(true);
+    nft!.print('add rule inet other c handle 3');
+    expect(s.hints.iptFilter.holds(filterStamp)).toBe(true);
+    nft!.print('add chain ip filter DOCKER-USER');
+    expect(s.hints.iptFilter.holds(filterStamp)).toBe(false);
+    expect(s.hints.addresses.holds(addrStamp)).toBe(true);
+    ip!.print('5: eth9    inet 192.0.2.7/24 scope global eth9');
+    expect(s.hints.addresses.holds(addrStamp)).toBe(false);
+    await s.sources.stop();
+    expect(s.hints.addresses.stamp()).toBeUndefined();
+    expect(s.hints.iptFilter.stamp()).toBeUndefined();
   });
 
   it('every cause is in one table that says where it comes from and whether it is the admin\'s', () => {

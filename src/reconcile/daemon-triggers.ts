@@ -4,11 +4,13 @@ import { basename, dirname } from 'node:path';
 import type { BackendEventScope } from '../backends/factory.js';
 import type { Config } from '../config/schema.js';
 import type { ProcessSpawner } from '../exec/runner.js';
+import { systemBusPresent } from '../integrations/firewalld/bus.js';
 import type { Logger } from '../log/logger.js';
 import { startAddressWatch } from './address-watch.js';
 import type { AddressWatch } from './address-watch.js';
 import { startFirewalldWatch } from './firewalld-watch.js';
 import type { FirewalldWatch } from './firewalld-watch.js';
+import type { WatchHints } from './freshness.js';
 import { createMonitor } from './monitor.js';
 import type { Monitor, MonitorStatus } from './monitor.js';
 import type { Trigger } from './reconciler.js';
@@ -28,11 +30,17 @@ export interface TriggerSourcesOptions {
   /** The config file (or its directory) changed on disk. */
   readonly onConfigFile: () => void;
   readonly log: { readonly daemon: Logger; readonly monitor: Logger; readonly schedule: Logger };
+  /** Told by the watchers what changed, so passes may reuse probes (freshness.ts). */
+  readonly hints?: WatchHints;
+  /** Whether a system bus can be there (busctl monitor would end at once without one). */
+  readonly busPresent?: () => boolean;
 }
 
 export interface TriggerSources {
   /** Matches the sources to `config` and the backend's event scope; starts nothing once stopping. */
   sync(config: Config, scope: BackendEventScope | undefined, stopping: boolean): Promise<void>;
+  /** Whether `sync` would start something the host has gained since (a system bus). */
+  needsSync(config: Config): boolean;
   /** Follows the config file's directory (best effort: SIGHUP always reloads). */
   watchConfig(path: string): void;
   /** A pass every `periodMs` under systemd's watchdog. */
@@ -45,6 +53,11 @@ export interface TriggerSources {
 /** Builds the sources; nothing runs until `sync`. */
 export function createTriggerSources(options: TriggerSourcesOptions): TriggerSources {
   const { spawner, trigger, log } = options;
+  // Only where a pass would ensure firewalld's items (mode on with the integration auto) and a
+  // system bus exists: without one busctl ends at once (and firewalld cannot run either). A bus
+  // that appears later (dbus started after tsfw) is noticed by the next pass (needsSync).
+  const wantsFirewalldWatch = (config: Config) =>
+    config.mode === 'on' && config.integrations.firewalld === 'auto' && (options.busPresent ?? systemBusPresent)();
   const clock = { timers: globalThis, now: () => performance.now() };
   let monitor: Monitor | undefined;
   let monitorKey = '';
@@ -63,17 +76,16 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
         monitor = undefined;
         monitorKey = key;
         if (scope && key) {
-          monitor = createMonitor({ spawner, scope, log: log.monitor, ...clock, onTrigger: trigger });
+          monitor = createMonitor({ spawner, scope, log: log.monitor, ...clock, onTrigger: trigger, ...(options.hints ? { iptFilter: options.hints.iptFilter, ownWrite: (pid: number) => options.hints!.own.has(pid) } : {}) });
           monitor.start();
         }
       }
       const iface = config.addresses === 'auto' ? config.interface : undefined;
       if (addressWatch?.iface !== iface) {
         await addressWatch?.stop();
-        addressWatch = iface && !stopping ? startAddressWatch({ spawner, iface, log: log.monitor, ...clock, onTrigger: trigger }) : undefined;
+        addressWatch = iface && !stopping ? startAddressWatch({ spawner, iface, log: log.monitor, ...clock, onTrigger: trigger, ...(options.hints ? { addresses: options.hints.addresses } : {}) }) : undefined;
       }
-      // Only where a pass would ensure firewalld's items: mode on with the integration auto.
-      const wantFirewalld = !stopping && config.mode === 'on' && config.integrations.firewalld === 'auto';
+      const wantFirewalld = !stopping && wantsFirewalldWatch(config);
       if (wantFirewalld !== (firewalldWatch !== undefined)) {
         await firewalldWatch?.stop();
         firewalldWatch = wantFirewalld ? startFirewalldWatch({ spawner, log: log.monitor, ...clock, onTrigger: trigger }) : undefined;
@@ -83,6 +95,7 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
         schedule = stopping ? undefined : startSchedule(config.reconcile.schedule, () => trigger({ cause: 'schedule' }), log.schedule);
       }
     },
+    needsSync: (config) => firewalldWatch === undefined && wantsFirewalldWatch(config),
     watchConfig(path) {
       if (!existsSync(dirname(path))) return;
       try {

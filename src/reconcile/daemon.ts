@@ -20,6 +20,7 @@ import { createNotifier, watchdogMs } from './notify.js';
 import { daemonLockoutProblem } from './lockout-check.js';
 import { createReconciler } from './reconciler.js';
 import type { PassSteps } from './converge.js';
+import type { WatchHints } from './freshness.js';
 import { createTriggerSources } from './daemon-triggers.js';
 import type { SignalGate } from './signals.js';
 import { claimDaemon } from './singleton.js';
@@ -53,6 +54,8 @@ export interface DaemonOptions {
   readonly guard?: ChildGuard;
   /** The host steps of each pass (cli/pass-steps.ts); absent: nothing outside the backend is touched. */
   readonly steps?: PassSteps;
+  /** Told by the watchers what changed, so passes reuse probes they vouch for (freshness.ts). */
+  readonly hints?: WatchHints;
 }
 
 /** A started daemon. */
@@ -90,7 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
   const stateFile = statePath(options.runDir);
   const metrics = createDaemonMetrics(xlog);
-  const discovered = createDiscoveredDesired(runner, dlog);
+  const discovered = createDiscoveredDesired(runner, dlog, options.hints?.addresses);
   const triggers = createTriggerSources({
     spawner: runner,
     trigger: (t: Trigger) => reconciler.trigger(t),
@@ -98,6 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (keeper.changedOnDisk()) void reload('config', true);
     },
     log: { daemon: dlog, monitor: mlog, schedule: slog },
+    ...(options.hints ? { hints: options.hints } : {}),
   });
   const stateFailures = createFailureLog(dlog, 'cannot write the state file', 'the state file is written again');
   let stopping: Promise<void> | undefined;
@@ -151,7 +155,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // converging): never undo an explicit apply because the watcher has not fired yet.
       if (keeper.changedOnDisk()) await reload('config', false);
       // ufw enabled (or firewalld started) after the daemon: `auto` follows, in this very pass.
-      if (await active.reconsider(config())) await syncTriggers();
+      // A system bus that came up after the daemon: the firewalld watch starts now.
+      if (await active.reconsider(config()) || triggers.needsSync(config())) await syncTriggers();
       await active.removeRetired();
       return { backend: active.backend, desired: await discovered.desired(config()) };
     },

@@ -1,5 +1,5 @@
-import type { SpawnedChild } from '../exec/runner.js';
 import type { MonitorOptions } from './monitor.js';
+import { superviseChild } from './supervised-child.js';
 
 /**
  * `integrations.firewalld: auto` in mode on: a supervised `busctl monitor` child on the system bus
@@ -7,8 +7,9 @@ import type { MonitorOptions } from './monitor.js';
  * being taken (a start or restart). Either means firewalld has just rebuilt its configuration from
  * the permanent one, which may have been rewritten meanwhile (e.g. by config management): a pass
  * checks tsfw's items at once instead of at the next scheduled pass. The nft monitor does not help
- * here: firewalld's own table is not tsfw's, so its events cause no pass. Without a bus (or
- * busctl) the child exits at once; it is retried with backoff up to a minute, logged once.
+ * here: firewalld's own table is not tsfw's, so its events cause no pass. The daemon starts it
+ * only where a system bus socket exists (daemon-triggers.ts); should busctl still end at once, it
+ * is retried with backoff up to a minute, logged once.
  */
 
 const NAME = 'org.fedoraproject.FirewallD1';
@@ -47,52 +48,29 @@ export interface FirewalldWatch {
   stop(): Promise<void>;
 }
 
-/** A child that ran this long was healthy: the next restart starts at the minimum delay again. */
-const HEALTHY_MS = 30_000;
-
 /** Starts watching at once. */
 export function startFirewalldWatch(options: FirewalldWatchOptions): FirewalldWatch {
-  const minDelay = options.restartMinMs ?? 1_000;
-  const maxDelay = options.restartMaxMs ?? 60_000;
-  let delay = minDelay;
-  let child: SpawnedChild | undefined;
-  let stopped = false;
-  let timer: unknown;
   let warned = false;
-  const spawn = () => {
-    timer = undefined;
-    if (stopped) return;
-    const startedAt = options.now();
-    const current = options.spawner.spawn('busctl', WATCH_ARGS, (line) => {
+  const child = superviseChild({
+    spawner: options.spawner,
+    timers: options.timers,
+    now: options.now,
+    file: 'busctl',
+    args: WATCH_ARGS,
+    restartMinMs: options.restartMinMs ?? 1_000,
+    restartMaxMs: options.restartMaxMs ?? 60_000,
+    onLine(line) {
       const event = firewalldEvent(line);
       if (event) options.onTrigger({ cause: 'firewalld', detail: event === 'reloaded' ? 'firewalld reloaded' : 'firewalld started' });
-    });
-    child = current;
-    void current.exited.then((exit) => {
-      if (child === current) child = undefined;
-      if (stopped) return;
-      const healthy = options.now() - startedAt > HEALTHY_MS;
-      delay = healthy ? minDelay : delay;
-      const fields = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-300), restartInMs: delay };
-      // A host without a system bus or busctl ends every attempt at once: say so once, not every minute.
+    },
+    onExit(exit, { restartInMs, healthy }) {
+      const fields = { exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-300), restartInMs };
+      // A host whose busctl ends every attempt at once: say so once, not every minute.
       if (healthy || !warned) options.log.info(fields, 'firewalld signal watch ended: retrying');
       else options.log.debug(fields, 'firewalld signal watch ended: retrying');
       warned = true;
-      timer = options.timers.setTimeout(spawn, delay);
-      delay = Math.min(delay * 2, maxDelay);
-    });
-  };
-  spawn();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) options.timers.clearTimeout(timer);
-      const current = child;
-      child = undefined;
-      if (current) {
-        current.kill('SIGTERM');
-        await current.exited;
-      }
     },
-  };
+  });
+  child.start();
+  return { stop: () => child.stop() };
 }

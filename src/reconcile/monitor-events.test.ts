@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRelevant, parseMonitorLine } from './monitor-events.js';
+import { isRelevant, parseMonitorLine, touchesIptFilter } from './monitor-events.js';
 
 const scope = { tables: ['inet tsfw'] };
 const iptScope = { tables: ['ip filter', 'ip nat'], builtins: ['INPUT', 'FORWARD', 'POSTROUTING'] };
@@ -52,5 +52,17 @@ describe('nft monitor lines (text mode, as nft 1.0.6 prints them)', () => {
     expect(relevant('delete rule inet tsfw mine handle 3')).toBe(false);
     expect(relevant('add chain ip filter INPUT { type filter hook input priority filter; policy accept; }', iptScope)).toBe(true);
     expect(relevant('add rule inet other c counter packets 0 bytes 0', iptScope)).toBe(false);
+  });
+
+  it('names the lines that may have changed Docker\'s iptables-nft chains (the Docker probe runs again)', () => {
+    const touches = (line: string) => touchesIptFilter(parseMonitorLine(line));
+    expect(touches('add chain ip filter DOCKER-USER')).toBe(true);
+    expect(touches('delete rule ip6 filter DOCKER-USER handle 9')).toBe(true);
+    expect(touches('delete table ip filter')).toBe(true);
+    expect(touches('flush ruleset')).toBe(true);
+    expect(touches('add rule ip nat POSTROUTING masquerade')).toBe(false);
+    expect(touches('add rule inet other c counter')).toBe(false);
+    expect(touches('add rule inet tsfw ts-input accept')).toBe(false);
+    expect(touches('# new generation 4 by process 7 (nft)')).toBe(false);
   });
 });

@@ -63,3 +63,14 @@ export function isRelevant(line: MonitorLine, scope: EventScope): boolean {
   if (line.object !== 'chain' && line.object !== 'rule') return false;
   return line.chain === undefined || isOwnedChain(line.chain) || (scope.builtins ?? []).includes(line.chain);
 }
+
+/**
+ * Whether a change may concern an iptables-nft `filter` table (`ip filter`, `ip6 filter`: where
+ * Docker's DOCKER-USER chain lives), or cannot be attributed to a table (`flush ruleset`). Such a
+ * line makes the daemon probe for Docker's chains again.
+ */
+export function touchesIptFilter(line: MonitorLine): boolean {
+  if (line.kind !== 'change') return false;
+  if (!line.family || !line.table) return true;
+  return (line.family === 'ip' || line.family === 'ip6') && line.table === 'filter';
+}

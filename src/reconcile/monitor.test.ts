@@ -36,7 +36,7 @@ const quiet = pino({ level: 'silent' });
  */
 const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
-function setup(log = quiet) {
+function setup(log = quiet, own: readonly number[] = []) {
   const { spawner, children } = fakeSpawner();
   const triggers: { at: number; trigger: Trigger }[] = [];
   const monitor = createMonitor({
@@ -48,6 +48,7 @@ function setup(log = quiet) {
     onTrigger: (trigger) => triggers.push({ at: performance.now(), trigger }),
     restartMinMs: 20,
     restartMaxMs: 80,
+    ownWrite: (pid) => own.includes(pid),
   });
   return { monitor, children, triggers };
 }
@@ -106,6 +107,20 @@ describe('nft monitor supervisor', () => {
     child.print(rule('delete'));
     await sleep(400);
     expect(s.triggers.map((t) => t.trigger.detail)).toEqual(['delete rule inet tsfw ts-input (+1 more) by firewalld[4711]', 'delete rule inet tsfw ts-input']);
+    await s.monitor.stop();
+  });
+
+  it('a transaction committed by one of the daemon\'s own children causes no pass; the next one does', async () => {
+    const s = setup(quiet, [555]);
+    s.monitor.start();
+    const child = s.children[0]!;
+    child.print(rule('add'));
+    child.print(commit(1, 555, 'nft'));
+    await sleep(400);
+    expect(s.triggers).toEqual([]);
+    child.print(rule('delete'));
+    child.print(commit(2, 4711, 'firewalld'));
+    expect(s.triggers.map((t) => t.trigger.detail)).toEqual(['delete rule inet tsfw ts-input by firewalld[4711]']);
     await s.monitor.stop();
   });
 

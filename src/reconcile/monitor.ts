@@ -1,17 +1,20 @@
-import type { ProcessSpawner, SpawnedChild } from '../exec/runner.js';
+import type { ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import { createCoalescer } from './coalesce.js';
 import type { Timers } from './coalesce.js';
-import { isRelevant, parseMonitorLine } from './monitor-events.js';
+import type { Freshness } from './freshness.js';
+import { isRelevant, parseMonitorLine, touchesIptFilter } from './monitor-events.js';
 import type { EventScope } from './monitor-events.js';
 import type { Trigger } from './reconciler.js';
+import { superviseChild } from './supervised-child.js';
 
 /**
  * A supervised `nft monitor` child (text mode): the kernel reports every nftables (and
  * iptables-nft) change, so drift is repaired within milliseconds instead of at the next scheduled
  * pass. The changes of one transaction become one trigger the moment nft prints that
  * transaction's `# new generation … by process …` line, named after that process; until such a
- * line has been seen (another nft version), a short trailing debounce with a cap stands in. A
+ * line has been seen (another nft version), a short trailing debounce with a cap stands in; a
+ * transaction committed by one of the daemon's own children causes nothing. A
  * lost-events line triggers a resync at once; if the child dies it is restarted with backoff and
  * a pass runs once it is back, since changes made meanwhile were not reported.
  */
@@ -34,6 +37,14 @@ export interface MonitorOptions {
   /** First and largest restart delay (default 100 ms, 10 s). */
   readonly restartMinMs?: number;
   readonly restartMaxMs?: number;
+  /**
+   * Told about every change in an `ip`/`ip6` `filter` table (where iptables-nft keeps Docker's
+   * chains) and whether the monitor is live, so the Docker probe can be skipped while nothing there
+   * changed. Such changes never cause a pass by themselves.
+   */
+  readonly iptFilter?: Freshness;
+  /** Whether a pid is one of the daemon's own children: its transaction (a repair) causes no pass. */
+  readonly ownWrite?: (pid: number) => boolean;
 }
 
 /** Counters for state.json. */
@@ -49,23 +60,12 @@ export interface Monitor {
   status(): MonitorStatus;
 }
 
-/** A child that ran this long is healthy again: the next restart starts at the minimum delay. */
-const HEALTHY_MS = 30_000;
-/** After a (re)start, nft needs a moment to subscribe before a pass can trust what it reads. */
-const SETTLE_MS = 100;
 /** Once nft has shown it prints boundaries, how long a transaction may wait for its boundary line. */
 const BOUNDARY_WAIT_MS = 250;
 
 /** Builds the supervisor; nothing runs until `start`. */
 export function createMonitor(options: MonitorOptions): Monitor {
-  const minDelay = options.restartMinMs ?? 100;
-  const maxDelay = options.restartMaxMs ?? 10_000;
-  let child: SpawnedChild | undefined;
-  let stopped = true;
-  let restarts = 0;
   let lostEvents = 0;
-  let delay = minDelay;
-  let timer: unknown;
   /** Whether this nft prints transaction boundaries (learnt from the first one). */
   let boundaries = false;
 
@@ -85,62 +85,53 @@ export function createMonitor(options: MonitorOptions): Monitor {
     const line = parseMonitorLine(text);
     if (line.kind === 'lost-events') {
       lostEvents += 1;
+      options.iptFilter?.changed();
       options.log.warn({ lostEvents }, 'kernel dropped netlink events: resyncing now');
       coalescer.cancel();
       options.onTrigger({ cause: 'resync', detail: 'lost netlink events' });
-    } else if (line.kind === 'commit') {
+      return;
+    }
+    if (line.kind === 'commit') {
       boundaries = true;
-      coalescer.boundary(`${line.process}[${line.pid}]`);
-    } else if (isRelevant(line, options.scope)) {
+      // tsfw's own write: the pass that made it reads it back, so its events are dropped here.
+      if (options.ownWrite?.(line.pid)) coalescer.cancel();
+      else coalescer.boundary(`${line.process}[${line.pid}]`);
+      return;
+    }
+    if (options.iptFilter && touchesIptFilter(line)) options.iptFilter.changed();
+    if (isRelevant(line, options.scope)) {
       coalescer.push(line.kind === 'change' ? line.summary : 'change');
     } else if (line.kind === 'other') {
       options.log.debug({ line: line.text.slice(0, 200) }, 'nft monitor printed something unexpected');
     }
   };
 
-  const spawn = (afterRestart: boolean) => {
-    timer = undefined;
-    if (stopped) return;
-    const startedAt = options.now();
-    const current = options.spawner.spawn('nft', ['monitor'], onLine);
-    child = current;
-    if (afterRestart) {
-      timer = options.timers.setTimeout(() => {
-        timer = undefined;
-        options.onTrigger({ cause: 'monitor-restart', detail: 'events may have been missed while nft monitor was down' });
-      }, SETTLE_MS);
-    }
-    void current.exited.then((exit) => {
-      if (child === current) child = undefined;
-      if (stopped) return;
-      delay = options.now() - startedAt > HEALTHY_MS ? minDelay : delay;
-      options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-500), restartInMs: delay }, 'nft monitor exited: restarting it');
-      restarts += 1;
-      if (timer !== undefined) options.timers.clearTimeout(timer);
-      timer = options.timers.setTimeout(() => spawn(true), delay);
-      delay = Math.min(delay * 2, maxDelay);
-    });
-  };
+  // After a (re)start, nft needs a moment to subscribe before a pass can trust what it reads.
+  const child = superviseChild({
+    spawner: options.spawner,
+    timers: options.timers,
+    now: options.now,
+    file: 'nft',
+    args: ['monitor'],
+    onLine,
+    ...(options.restartMinMs !== undefined ? { restartMinMs: options.restartMinMs } : {}),
+    ...(options.restartMaxMs !== undefined ? { restartMaxMs: options.restartMaxMs } : {}),
+    onLive(restarted) {
+      options.iptFilter?.setLive(true);
+      if (restarted) options.onTrigger({ cause: 'monitor-restart', detail: 'events may have been missed while nft monitor was down' });
+    },
+    onDown: () => options.iptFilter?.setLive(false),
+    onExit(exit, { restartInMs }) {
+      options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-500), restartInMs }, 'nft monitor exited: restarting it');
+    },
+  });
 
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      delay = minDelay;
-      spawn(false);
-    },
+    start: () => child.start(),
     async stop() {
-      stopped = true;
       coalescer.cancel();
-      if (timer !== undefined) options.timers.clearTimeout(timer);
-      timer = undefined;
-      const current = child;
-      child = undefined;
-      if (current) {
-        current.kill('SIGTERM');
-        await current.exited;
-      }
+      await child.stop();
     },
-    status: () => ({ running: child !== undefined, restarts, lostEvents }),
+    status: () => ({ running: child.running(), restarts: child.restarts(), lostEvents }),
   };
 }

@@ -41,13 +41,14 @@ describe('systemd/tsfw.service', () => {
     expect(keys('RuntimeDirectory')).toEqual(['tsfw']);
   });
 
-  it("gives the daemon the image's V8 heap setting (NODE_OPTIONS), and the image's health check runs without it", async () => {
+  it("gives the daemon the image's memory settings (NODE_OPTIONS, GLIBC_TUNABLES), and the image's health check runs without NODE_OPTIONS", async () => {
     const { readFileSync } = await import('node:fs');
     const unit = readFileSync(UNIT, 'utf8');
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
-    const unitOptions = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
-    expect(unitOptions).toMatch(/^--max-semi-space-size=\d+$/);
-    expect(/^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]).toBe(unitOptions);
+    const unitEnv = [...unit.matchAll(/^Environment=([A-Z_]+)=(.+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(unitEnv).NODE_OPTIONS).toMatch(/^--max-semi-space-size=\d+$/);
+    expect(Object.fromEntries(unitEnv).GLIBC_TUNABLES).toMatch(/^glibc\.malloc\./);
+    expect([...dockerfile.matchAll(/^ENV (NODE_OPTIONS|GLIBC_TUNABLES)=(.+)$/gm)].map((m) => [m[1], m[2]])).toEqual(unitEnv);
     // Any V8 flag makes node reject the bundle's code cache: the short health check goes without.
     expect(/^HEALTHCHECK .* CMD (.+)$/m.exec(dockerfile)?.[1]).toBe('["env", "-u", "NODE_OPTIONS", "tsfw", "health"]');
   });

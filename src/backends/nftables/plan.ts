@@ -121,6 +121,7 @@ function describeBase(base: NftBaseSpec | undefined): string {
 
 /** The first difference between desired and observed rules, or undefined when identical. */
 function compareRules(want: readonly NftRuleSpec[], seen: ObservedNftChain): Omit<DriftItem, 'family' | 'table'> | undefined {
+  if (sameText(want, seen)) return undefined;
   const key = (r: { expr: readonly unknown[]; comment?: string }) => stableStringify({ expr: r.expr, comment: r.comment ?? null });
   return firstRuleDifference(
     seen.name,
@@ -131,3 +132,21 @@ function compareRules(want: readonly NftRuleSpec[], seen: ObservedNftChain): Omi
     }),
   );
 }
+
+/**
+ * The converged pass's fast path: rendered rules carry nft's own field order, so a chain whose
+ * rules print as the same JSON text (native JSON.stringify; the desired side once per rule) is
+ * identical; any other outcome is decided by the key-sorted comparison above.
+ */
+function sameText(want: readonly NftRuleSpec[], seen: ObservedNftChain): boolean {
+  if (want.length !== seen.rules.length) return false;
+  return want.every((r, i) => {
+    let text = wantTexts.get(r);
+    if (text === undefined) wantTexts.set(r, (text = JSON.stringify({ expr: r.expr, comment: r.comment ?? null })));
+    const o = seen.rules[i]!;
+    return text === JSON.stringify({ expr: o.expr, comment: o.comment ?? null });
+  });
+}
+
+/** The JSON text of each rendered rule (weakly held: it goes with the rendering). */
+const wantTexts = new WeakMap<NftRuleSpec, string>();

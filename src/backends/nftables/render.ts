@@ -167,7 +167,20 @@ function divertChains(chains: readonly Chain[], opts: NftOptions): DesiredNftCha
 }
 
 /** Every chain tsfw wants in its table for this ruleset (none in mode off). */
-export function desiredNftChains(desired: Ruleset, opts: NftOptions): DesiredNftChain[] {
+export function desiredNftChains(desired: Ruleset, opts: NftOptions): readonly DesiredNftChain[] {
+  // The daemon hands the same ruleset to every pass while config and facts are unchanged
+  // (reconcile/discovered.ts): render it once per (ruleset, options) instead of every pass.
+  const memo = rendered.get(desired);
+  if (memo?.opts === opts) return memo.chains;
+  const chains = renderChains(desired, opts);
+  rendered.set(desired, { opts, chains });
+  return chains;
+}
+
+/** The last rendering of each ruleset (weakly held: it goes with the ruleset). */
+const rendered = new WeakMap<Ruleset, { readonly opts: NftOptions; readonly chains: readonly DesiredNftChain[] }>();
+
+function renderChains(desired: Ruleset, opts: NftOptions): readonly DesiredNftChain[] {
   if (desired.mode === 'off') return [];
   const regular = desired.chains.map((chain) => {
     const rendered = chain.rules.flatMap((rule) => renderRule(rule, chain.name, opts));

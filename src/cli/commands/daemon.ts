@@ -28,8 +28,8 @@ Examples:
       // Before the first await: a signal during start-up is queued, never the default death.
       const signals = installSignalGate();
       // Loaded here, not at the top: other commands should not pay for the daemon's modules at start-up.
-      const [{ startDaemon }, { currentNetns }, { loadConfig }] = await Promise.all([
-        import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js'), import('../../config/load.js'),
+      const [{ startDaemon }, { currentNetns }, { createWatchHints }, { loadConfig }] = await Promise.all([
+        import('../../reconcile/daemon.js'), import('../../reconcile/singleton.js'), import('../../reconcile/freshness.js'), import('../../config/load.js'),
       ]);
       const load = () => loadConfig({ flagPath: opts.config });
       const first = load();
@@ -38,7 +38,10 @@ Examples:
       const runDir = runDirFrom(process.env);
       ensureTrustedDir(runDir, 0o755, 'run directory');
       const guard = createChildGuard(childTag(currentNetns() ?? 'unknown', runDir));
-      const runner = createProcessRunner(guard);
+      // What the daemon's watchers vouch for, shared by its triggers and its pass steps; the
+      // runner tells it its children, whose transactions then cause no pass.
+      const hints = createWatchHints(() => performance.now());
+      const runner = createProcessRunner(guard, (pid) => hints.own.add(pid));
       const daemon = await startDaemon({
         load,
         runner,
@@ -48,7 +51,8 @@ Examples:
         env: process.env,
         followLogLevel: !opts.verbose,
         signals,
-        steps: passSteps(runDir, runner, log),
+        steps: passSteps(runDir, runner, log, hints),
+        hints,
       });
       await daemon.done;
       // Exit now rather than let the event loop drain: while Node tears a drained loop down it

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner, RunOptions } from '../../exec/runner.js';
 import type { ManagerWants } from '../../model/types.js';
+import { createFreshness } from '../../reconcile/freshness.js';
 import { createDockerIntegration } from './docker.js';
 import { itemOf } from './plan.js';
 
@@ -72,5 +73,42 @@ describe('createDockerIntegration', () => {
     expect(await createDockerIntegration(runner, { readText: () => undefined }).undo(recorded, false)).toEqual({ record: [], changes: [] });
     const failing = createDockerIntegration(fakeRunner(docker('iptables-nft'), true), { readText: () => undefined });
     await expect(failing.ensure(WANTS, [], false)).rejects.toThrow('iptables-nft-restore: failed');
+  });
+
+  it('in the daemon, reuses the iptables-nft reads while nft monitor saw nothing in the filter tables, never legacy\'s', async () => {
+    let now = 0;
+    const fresh = createFreshness(30_000, () => now);
+    const runner = fakeRunner({});
+    const integration = createDockerIntegration(runner, { readText: LEGACY_FILTER, iptFilter: fresh });
+    const nftReads = () => runner.calls.filter((c) => c.startsWith('ip') && c.includes('-nft ')).length;
+    const legacyReads = () => runner.calls.filter((c) => c.includes('-legacy ')).length;
+    // The monitor is not live yet: every pass reads.
+    expect(await integration.active()).toBe(false);
+    expect(await integration.active()).toBe(false);
+    expect(nftReads()).toBe(4);
+    fresh.setLive(true);
+    expect(await integration.active()).toBe(false); // read under a live monitor
+    expect(await integration.active()).toBe(false); // reused
+    expect(nftReads()).toBe(6);
+    expect(legacyReads()).toBe(8); // legacy has no events: read every pass
+    // dockerd creates its chains: the monitor reports a change in ip filter, the next pass reads.
+    const withDocker = fakeRunner(docker('iptables-nft'));
+    const seen = createDockerIntegration(withDocker, { readText: () => undefined, iptFilter: fresh });
+    expect(await seen.active()).toBe(true);
+    await seen.ensure(WANTS, [], false);
+    expect(withDocker.calls.filter((c) => c.includes('restore'))).toHaveLength(1);
+    // After its own write the integration reads again, even with the monitor silent.
+    const before = withDocker.calls.length;
+    await seen.active();
+    expect(withDocker.calls.length).toBeGreaterThan(before);
+    // A change in ip filter, and age, each end the reuse.
+    const n = nftReads();
+    fresh.changed();
+    await integration.active();
+    await integration.active();
+    expect(nftReads()).toBe(n + 2);
+    now += 30_000;
+    await integration.active();
+    expect(nftReads()).toBe(n + 4);
   });
 });

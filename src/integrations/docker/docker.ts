@@ -3,6 +3,8 @@ import type { IptFlavour } from '../../backends/iptables/backend.js';
 import { parseChainListing } from '../../backends/iptables/chain-listing.js';
 import type { IptChain } from '../../backends/iptables/parse.js';
 import type { CommandRunner } from '../../exec/runner.js';
+import { reusable } from '../../reconcile/freshness.js';
+import type { Freshness } from '../../reconcile/freshness.js';
 import { FAMILIES } from '../../model/types.js';
 import type { ManagerWants } from '../../model/types.js';
 import type { Integration, IntegrationChange, IntegrationItem, IntegrationOutcome } from '../types.js';
@@ -15,16 +17,19 @@ import type { DockerView, DockerUserRule } from './plan.js';
  * table, 20,000 foreign ones included, on every pass. Legacy is asked only where its filter table
  * exists (naming a legacy table creates it). Edits go to DOCKER-USER with one
  * `iptables-restore --noflush` commit per table. "Active" means a DOCKER-USER chain exists in this
- * network namespace: that is where dockerd's FORWARD rules are, whatever its socket path.
+ * network namespace: that is where dockerd's FORWARD rules are, whatever its socket path. In the
+ * daemon, the iptables-nft reads of the last pass are reused while `nft monitor` is live and has
+ * seen no change in `ip filter` / `ip6 filter` (every change there, dockerd's and tsfw's own, is
+ * an nft event), for at most REUSE_MAX_AGE_MS; legacy has no events and is read every pass.
  */
 
 export interface DockerIntegrationOptions {
   /** A file's text, or undefined when it cannot be read (the /proc/net/*_tables_names probe). */
   readonly readText: (path: string) => string | undefined;
   readonly procNet?: string;
+  /** The daemon's `nft monitor` on `ip`/`ip6` `filter` (freshness.ts); absent: read every pass. */
+  readonly iptFilter?: Freshness;
 }
-
-const FLAVOURS: readonly IptFlavour[] = ['nft', 'legacy'];
 
 /** Builds the Docker integration over the (namespaced) runner. */
 export function createDockerIntegration(runner: CommandRunner, options: DockerIntegrationOptions): Integration {
@@ -47,16 +52,16 @@ export function createDockerIntegration(runner: CommandRunner, options: DockerIn
   const legacyFilter = (family: (typeof FAMILIES)[number]): boolean =>
     (options.readText(`${procNet}/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`) ?? '').split('\n').includes('filter');
 
-  const readViews = async (): Promise<DockerView[]> => {
+  const readFlavour = async (flavour: IptFlavour): Promise<DockerView[]> => {
     const views: DockerView[] = [];
-    for (const flavour of FLAVOURS) {
-      for (const family of FAMILIES) {
-        if (flavour === 'legacy' && !legacyFilter(family)) continue;
-        views.push(await readView(flavour, family));
-      }
+    for (const family of FAMILIES) {
+      if (flavour === 'legacy' && !legacyFilter(family)) continue;
+      views.push(await readView(flavour, family));
     }
     return views;
   };
+  const nftViews = reusable(() => readFlavour('nft'), options.iptFilter);
+  const readViews = async (): Promise<DockerView[]> => [...await nftViews.get(), ...await readFlavour('legacy')];
 
   /** Views read by active() for the ensure that follows in the same pass. */
   let fresh: DockerView[] | undefined;
@@ -65,6 +70,8 @@ export function createDockerIntegration(runner: CommandRunner, options: DockerIn
     const plan = planDocker(views, wanted, recorded);
     const changes: IntegrationChange[] = [];
     if (dryRun) return { record: recorded, changes: plan.edits.flatMap((e) => e.changes) };
+    // What tsfw writes now is not what was read: the next pass reads again.
+    if (plan.edits.length > 0) nftViews.forget();
     const done = new Set<string>();
     for (const edit of plan.edits) {
       try {
