@@ -2,6 +2,9 @@ import { chooseBackend, createBackend } from '../backends/select.js';
 import type { BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { loadConfigRemembered } from '../config/source.js';
+import { BUILD_ID } from '../fsx/memo.js';
+import type { MemoPlace } from '../fsx/memo.js';
+import { runDirFrom } from '../fsx/run-dir.js';
 import type { LoadedConfig } from '../config/source.js';
 import type { BackendName, Config } from '../config/schema.js';
 import { BACKENDS } from '../config/backends.js';
@@ -26,11 +29,15 @@ export interface CommandContext {
   readonly config: Config;
   readonly log: Logger;
   readonly runner: CommandRunner;
+  /** Where this command's memos are read (and, for reconcile and apply, written): src/fsx/memo.ts. */
+  readonly memo: MemoPlace;
 }
 
 /** Loads config with flag overrides (flags beat TSFW_* beat the file). */
-export async function createContext(options: CommonOptions, extra: { allowMissing?: boolean } = {}): Promise<CommandContext> {
-  const loaded = await loadConfigRemembered({ flagPath: options.config, allowMissing: extra.allowMissing });
+export async function createContext(options: CommonOptions, extra: { allowMissing?: boolean; remember?: boolean } = {}): Promise<CommandContext> {
+  // Only the converging commands write memos; the others (render, validate, status…) change nothing, not even there.
+  const memo: MemoPlace = { runDir: runDirFrom(process.env), build: BUILD_ID, readOnly: !extra.remember };
+  const loaded = await loadConfigRemembered({ flagPath: options.config, allowMissing: extra.allowMissing, memo });
   const config: Config = {
     ...loaded.config,
     ...(options.mode ? { mode: options.mode } : {}),
@@ -41,7 +48,7 @@ export async function createContext(options: CommonOptions, extra: { allowMissin
   }
   // The CLI is quiet below warn unless asked; the daemon uses the configured level.
   const log = createLogger(options.verbose ? 'debug' : 'warn');
-  return { loaded, config, log, runner: createProcessRunner() };
+  return { loaded, config, log, runner: createProcessRunner(), memo };
 }
 
 /** Resolves the backend (running detection for `auto`). */

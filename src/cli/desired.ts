@@ -10,5 +10,5 @@ export async function desiredFor(ctx: CommandContext, mode: Mode = ctx.config.mo
   for (const [key, fact] of Object.entries(facts)) {
     if (fact.note && fact.source !== 'config') ctx.log.debug({ key, source: fact.source, note: fact.note }, 'discovery');
   }
-  return { ruleset: await rememberedRulesetFor(ctx.config, mode, facts), facts };
+  return { ruleset: await rememberedRulesetFor(ctx.config, mode, facts, ctx.memo), facts };
 }

@@ -115,6 +115,15 @@ describe('the validated-config memo', () => {
     await expect(loadConfigRemembered({ flagPath: join(place.runDir, 'absent.yaml'), env: {}, memo: place })).rejects.toThrow(/no such file \(named by -c\)/);
   });
 
+  it('a read-only place (render, validate, status…) uses a memo but never writes one', () => {
+    const { place, file } = setup();
+    load(file, { ...place, readOnly: true });
+    expect(() => readFileSync(join(place.runDir, CONFIG_MEMO))).toThrow(/ENOENT/);
+    load(file, place);
+    plant(place, CONFIG_MEMO, markHit);
+    expect(load(file, { ...place, readOnly: true }).config.interface).toBe('from-memo');
+  });
+
   it('is not written into a run directory that does not exist', () => {
     const { place, file } = setup();
     const missing = { ...place, runDir: join(place.runDir, 'not-yet') };

@@ -15,7 +15,8 @@ import { checkTrustedDir } from './safe-dir.js';
  *   by nobody else, along its whole path) and the file, opened O_NOFOLLOW, is a regular file of
  *   the same owner, writable by nobody else, at most MAX_MEMO_BYTES, and parses.
  * Writes go through writeFileAtomic (mode 0600), only into a run directory that already exists
- * and is trusted; any failure is ignored (a memo is a shortcut, never needed).
+ * and is trusted, never from a read-only place (commands that change nothing); any failure is
+ * ignored (a memo is a shortcut, never needed).
  */
 
 /** A memo file larger than this is never read. */
@@ -37,6 +38,8 @@ interface MemoEntry {
 export interface MemoPlace {
   readonly runDir: string;
   readonly build: string | undefined;
+  /** Use what is remembered, never write (commands that promise to change nothing: render, validate, status…). */
+  readonly readOnly?: boolean;
 }
 
 /** The remembered value for `key` in `runDir/name`, or undefined (a miss, for any reason). */
@@ -54,7 +57,7 @@ export function readMemo(place: MemoPlace, name: string, key: string): unknown {
 
 /** Remembers `value` for `key`; silently does nothing where the memo may not be written. */
 export function writeMemo(place: MemoPlace, name: string, key: string, value: unknown): void {
-  if (place.build === undefined) return;
+  if (place.build === undefined || place.readOnly) return;
   try {
     statSync(place.runDir);
     checkTrustedDir(place.runDir);

@@ -36,7 +36,7 @@ Examples:
   tsfw apply --dry-run --json         show the plan as JSON, change nothing`)
     .action(async (opts: ApplyOptions) => {
       const saving = opts.mode !== undefined && opts.save && !opts.dryRun;
-      const ctx = await createContext(opts, { allowMissing: saving });
+      const ctx = await createContext(opts, { allowMissing: saving, remember: true });
       if (!opts.dryRun && !opts.force) await guardLockout(ctx.config, ctx.runner);
       // The edit is checked before anything is applied: a config it would break is never written.
       // Imported only when saving: the YAML editor and the schema cost every other apply start-up time.

@@ -36,7 +36,7 @@ Examples:
   tsfw reconcile --json                      Ansible: "changed" tells whether anything was repaired
   tsfw reconcile --check --detailed-exitcode  monitoring: exit 2 when the firewall drifted`)
     .action(async (opts: ReconcileOptions) => {
-      const ctx = await createContext(opts);
+      const ctx = await createContext(opts, { remember: true });
       // What Ansible runs over SSH: the same lockout guard as apply.
       if (!opts.check && !opts.force) await guardLockout(ctx.config, ctx.runner);
       const { backend, choice } = await resolveBackend(ctx);
