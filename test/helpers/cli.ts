@@ -16,6 +16,13 @@ import type { Netns } from './netns.js';
 /** The launcher at the package root. */
 export const TSFW_BIN = fileURLToPath(new URL('../../bin/tsfw', import.meta.url));
 
+/**
+ * The run directory (lock, state, backend marker, memos) of every CLI run of this test file: a
+ * private one, never the host's /run/tsfw. A test passes TSFW_RUN_DIR itself to share a daemon's.
+ */
+const RUN_DIR = mkdtempSync(join(tmpdir(), 'tsfw-e2e-run-'));
+process.on('exit', () => rmSync(RUN_DIR, { recursive: true, force: true }));
+
 /** What one CLI run printed; `json` is stdout parsed when `--json` was given and it parses. */
 export interface CliRun<J = unknown> {
   readonly exitCode: number;
@@ -58,7 +65,7 @@ export function tsfw<J = unknown>(ns: Netns, args: readonly string[], env: Recor
 export async function tsfwVia<J = unknown>(prefix: readonly string[], args: readonly string[], env: Record<string, string> = {}): Promise<CliRun<J>> {
   const r = await execa(prefix[0]!, [...prefix.slice(1), process.execPath, TSFW_BIN, ...args], {
     reject: false,
-    env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', ...env },
+    env: { LC_ALL: 'C', TSFW_CONFIG: '', TSFW_MODE: '', TSFW_BACKEND: '', TSFW_RUN_DIR: RUN_DIR, ...env },
     timeout: 60_000,
   });
   const stdout = String(r.stdout);
