@@ -57,6 +57,9 @@ const result = await build({
   banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
   plugins: [zodEnglishOnly],
+  // bin/load.mjs runs the bundle through vm.Script, where a real `import()` fails (no dynamic
+  // import callback): every dynamic import, node's own modules included, becomes a require.
+  supported: { 'dynamic-import': false },
   metafile: true,
 });
 
