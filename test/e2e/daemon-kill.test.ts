@@ -118,7 +118,7 @@ describe('tsfw daemon and CLI under kills, races, reloads and fights', () => {
   }, 120_000);
 
   it('SIGHUP with a broken config keeps the last good one, logs every problem, changes nothing; a good one and apply --mode are adopted', async () => {
-    cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 * * * *' } });
+    cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 0 1 1 *' } });
     daemon = await startTsfwDaemon(ns, cfg.path);
     const before = await tableText(ns);
     writeFileSync(cfg.path, 'backend: nftables\nmode: nodivert\ncgnat:\n  range: not-a-cidr\nbogus: 1\n');
@@ -145,7 +145,7 @@ describe('tsfw daemon and CLI under kills, races, reloads and fights', () => {
     good.remove();
     expect(shown.stdout, shown.stderr).toContain('config reload REJECTED');
     // A good config (mode nodivert) is adopted on SIGHUP: the divert base chains go.
-    writeFileSync(cfg.path, 'backend: nftables\nmode: nodivert\nreconcile:\n  schedule: "0 0 * * * *"\n');
+    writeFileSync(cfg.path, 'backend: nftables\nmode: nodivert\nreconcile:\n  schedule: "0 0 0 1 1 *"\n');
     daemon.signal('SIGHUP');
     await daemon.waitFor('mode nodivert', () => daemon!.state()!.mode === 'nodivert' && !daemon!.state()!.lastConfigError);
     await daemon.waitFor('nodivert converged', () => daemon!.state()!.lastPass?.cause === 'sighup');
@@ -162,7 +162,7 @@ describe('tsfw daemon and CLI under kills, races, reloads and fights', () => {
 
   it('a tamper loop that keeps undoing tsfw leads to backoff in state.json, status and logs, not a hot loop', async () => {
     // One token every 10 s: the backoff outlasts the checks below by a wide margin, even on a loaded CI.
-    cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 * * * *', burst: 3, refillPerMinute: 6 } });
+    cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 0 1 1 *', burst: 3, refillPerMinute: 6 } });
     daemon = await startTsfwDaemon(ns, cfg.path);
     const started = performance.now();
     let tampers = 0;

@@ -26,7 +26,7 @@ describe('tsfw daemon under signals', () => {
   it('15 SIGKILLs of the daemon leave no orphan once the next daemon has started', async () => {
     const ns = namespaces[0]!;
     await ns.sh('nft flush ruleset');
-    const cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 * * * *' } });
+    const cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 0 1 1 *' } });
     const runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
     try {
       let orphansRightAfter = 0;
@@ -63,7 +63,7 @@ describe('tsfw daemon under signals', () => {
   it('a second daemon in the same namespace and run dir exits 1 naming the first one\'s pid, and status still says running', async () => {
     const ns = namespaces[1]!;
     await ns.sh('nft flush ruleset');
-    const cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 * * * *' } });
+    const cfg = tempConfig({ backend: 'nftables', reconcile: { schedule: '0 0 0 1 1 *' } });
     const runDir = mkdtempSync(join(tmpdir(), 'tsfw-run-'));
     try {
       const first = await startTsfwDaemon(ns, cfg.path, {}, { runDir });

@@ -12,7 +12,8 @@ import type { Netns } from '../helpers/netns.js';
  * no error line (no "state still differs" loop).
  */
 
-const HOURLY = { schedule: '0 0 * * * *' };
+// Once a year (1 January, 00:00:00): no scheduled pass during a run (an hourly one fires at xx:00:00).
+const YEARLY = { schedule: '0 0 0 1 1 *' };
 
 /** tsfw's chains and tagged jumps as iptables-nft shows them, per family. */
 async function iptablesOwned(ns: Netns): Promise<Record<'ip' | 'ip6', string[]>> {
@@ -60,23 +61,23 @@ describe('tsfw daemon switching backend settings on SIGHUP', () => {
   }
 
   it('iptables-nft families [ip] → [ip, ip6] → backend nftables → iptables-nft [ip]: each within 3 s, nothing left of the old settings, no error line', async () => {
-    cfg = tempConfig({ backend: 'iptables-nft', families: ['ip'], reconcile: HOURLY });
+    cfg = tempConfig({ backend: 'iptables-nft', families: ['ip'], reconcile: YEARLY });
     daemon = await startTsfwDaemon(ns, cfg.path);
     const start = await iptablesOwned(ns);
     expect(start.ip.length).toBeGreaterThan(0);
     expect(start.ip6).toEqual([]);
 
-    const addFamily = await reloadTo({ backend: 'iptables-nft', families: ['ip', 'ip6'], reconcile: HOURLY });
+    const addFamily = await reloadTo({ backend: 'iptables-nft', families: ['ip', 'ip6'], reconcile: YEARLY });
     const both = await iptablesOwned(ns);
     expect(both.ip).toEqual(start.ip);
     expect(both.ip6).toEqual(expect.arrayContaining([':ts-input - [0:0]', ':ts-forward - [0:0]', ':ts-postrouting - [0:0]']));
 
-    const toNft = await reloadTo({ backend: 'nftables', families: ['ip', 'ip6'], reconcile: HOURLY });
+    const toNft = await reloadTo({ backend: 'nftables', families: ['ip', 'ip6'], reconcile: YEARLY });
     // The pass that writes the nft table is the one that removes the iptables-nft objects.
     await daemon.waitFor('iptables-nft leftovers removed', () => daemon!.logs.some((l) => l.msg === 'objects of the previous backend settings removed'));
     expect(await iptablesOwned(ns)).toEqual({ ip: [], ip6: [] });
 
-    const back = await reloadTo({ backend: 'iptables-nft', families: ['ip'], reconcile: HOURLY });
+    const back = await reloadTo({ backend: 'iptables-nft', families: ['ip'], reconcile: YEARLY });
     await daemon.waitFor('nftables leftovers removed', () => daemon!.logs.filter((l) => l.msg === 'objects of the previous backend settings removed').length >= 2);
     expect(await nftTableExists(ns)).toBe(false);
     expect(await iptablesOwned(ns)).toEqual({ ip: start.ip, ip6: [] });
@@ -89,11 +90,11 @@ describe('tsfw daemon switching backend settings on SIGHUP', () => {
   }, 60_000);
 
   it('dropping a family on iptables-nft removes exactly that family\'s objects', async () => {
-    cfg = tempConfig({ backend: 'iptables-nft', families: ['ip', 'ip6'], reconcile: HOURLY });
+    cfg = tempConfig({ backend: 'iptables-nft', families: ['ip', 'ip6'], reconcile: YEARLY });
     daemon = await startTsfwDaemon(ns, cfg.path);
     const before = await iptablesOwned(ns);
     expect(before.ip6.length).toBeGreaterThan(0);
-    await reloadTo({ backend: 'iptables-nft', families: ['ip'], reconcile: HOURLY });
+    await reloadTo({ backend: 'iptables-nft', families: ['ip'], reconcile: YEARLY });
     await daemon.waitFor('ip6 leftovers removed', () => daemon!.logs.some((l) => l.msg === 'objects of the previous backend settings removed'));
     expect(await iptablesOwned(ns)).toEqual({ ip: before.ip, ip6: [] });
     expect(daemon.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);

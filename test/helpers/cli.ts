@@ -17,11 +17,21 @@ import type { Netns } from './netns.js';
 export const TSFW_BIN = fileURLToPath(new URL('../../bin/tsfw', import.meta.url));
 
 /**
- * The run directory (lock, state, backend marker, memos) of every CLI run of this test file: a
+ * The run directory (lock, state, backend marker, memos) of every CLI run of the e2e tests: a
  * private one, never the host's /run/tsfw. A test passes TSFW_RUN_DIR itself to share a daemon's.
  */
-const RUN_DIR = mkdtempSync(join(tmpdir(), 'tsfw-e2e-run-'));
-process.on('exit', () => rmSync(RUN_DIR, { recursive: true, force: true }));
+const RUN_DIR = privateRunDir();
+
+/** One per test process (the e2e files share a fork and each imports this module afresh). */
+function privateRunDir(): string {
+  const shared = globalThis as { tsfwE2eRunDir?: string };
+  if (shared.tsfwE2eRunDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'tsfw-e2e-run-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    shared.tsfwE2eRunDir = dir;
+  }
+  return shared.tsfwE2eRunDir;
+}
 
 /** What one CLI run printed; `json` is stdout parsed when `--json` was given and it parses. */
 export interface CliRun<J = unknown> {

@@ -92,7 +92,7 @@ export async function withMonitorChild(ns: Netns, daemonPid: number) {
 export async function runSchedule(ns: Netns, schedule: Schedule): Promise<{ stopDuringStartup: boolean }> {
   await ns.sh('nft flush ruleset');
   const mode = { value: 'on' as 'on' | 'nodivert' };
-  const cfg = tempConfig({ backend: 'nftables', cleanupOnStop: schedule.cleanupOnStop, reconcile: { schedule: '0 0 * * * *' } });
+  const cfg = tempConfig({ backend: 'nftables', cleanupOnStop: schedule.cleanupOnStop, reconcile: { schedule: '0 0 0 1 1 *' } });
   // The bundled build (what production runs), for its shorter start-up.
   const daemon: DaemonProcess = spawnTsfwDaemon(ns, cfg.path, { TSFW_NO_BUNDLE: '0' });
   try {
@@ -111,7 +111,7 @@ export async function runSchedule(ns: Netns, schedule: Schedule): Promise<{ stop
       else if (step.kind === 'tamper') await ns.sh('nft flush chain inet tsfw ts-input 2>/dev/null; true');
       else {
         mode.value = mode.value === 'on' ? 'nodivert' : 'on';
-        cfg.write({ backend: 'nftables', mode: mode.value, cleanupOnStop: schedule.cleanupOnStop, reconcile: { schedule: '0 0 * * * *' } });
+        cfg.write({ backend: 'nftables', mode: mode.value, cleanupOnStop: schedule.cleanupOnStop, reconcile: { schedule: '0 0 0 1 1 *' } });
         daemon.signal('SIGHUP');
       }
     }
