@@ -24,7 +24,9 @@ const READ_TOOLS = {
   'iptables-legacy': ['iptables-legacy-save', 'ip6tables-legacy-save'],
 };
 const isOwnRead = {
-  'iptables-nft': (argv) => argv.join(' ').startsWith('nft -j list chains') || /^ip6?tables-nft/.test(argv[0]),
+  // The Docker integration's DOCKER-USER probe is not the backend's read (the reconcile figure
+  // includes it; on the mixed layout, whose DOCKER-USER chain is native nft, it exits 1).
+  'iptables-nft': (argv) => argv.join(' ').startsWith('nft -j list chains') || (/^ip6?tables-nft/.test(argv[0]) && !argv.includes('DOCKER-USER')),
   'iptables-legacy': (argv) => /^ip6?tables-legacy-save$/.test(argv[0]),
 };
 /** The whole-table read (what the iptables-nft backend read before it read per chain), for comparison. */
