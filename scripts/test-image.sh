@@ -144,7 +144,9 @@ echo "== tsfw apply from the image"
 spoofed_ping || fail "control: the spoofed ping should be answered before tsfw applies anything"
 buildah run --network "ns:/run/netns/$ns" "${caps[@]}" -v "$cfg:/etc/tsfw" "$(new_ctr)" -- tsfw apply
 image_table=$(ip netns exec "$ns" nft -s list table inet tsfw) || fail "no table inet tsfw after the image's apply"
-ip netns exec "$ref" node bin/tsfw apply -c "$cfg/config.yaml" --no-save >/dev/null
+# The reference apply runs on this host: its run directory goes to the scratch dir, not /run/tsfw.
+mkdir -p -m 0700 "$work/run"
+TSFW_RUN_DIR="$work/run" ip netns exec "$ref" node bin/tsfw apply -c "$cfg/config.yaml" --no-save >/dev/null
 ref_table=$(ip netns exec "$ref" nft -s list table inet tsfw)
 [ "$image_table" = "$ref_table" ] || fail "image's table differs from the checkout's: $(diff <(echo "$image_table") <(echo "$ref_table"))"
 echo "ok: image applied the same table as the checkout"

@@ -99,6 +99,8 @@ export async function runPlaybook(
       TSFW_CONFIG: '',
       TSFW_MODE: '',
       TSFW_BACKEND: '',
+      // The role's tsfw commands inherit it: their lock, marker and memos stay out of the host's /run/tsfw.
+      TSFW_RUN_DIR: `${opts.ansibleHome}/run`,
     },
   });
   const output = String(r.all);
