@@ -11,12 +11,15 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   return validateConfigInput(readConfigInput(options));
 }
 
-/** The validating half of loadConfig, also what loadConfigRemembered imports on a memo miss. */
+/** The validating half of loadConfig: the memo of this very input, else a validation. */
 export function validateConfigInput(input: ConfigInput): LoadedConfig {
-  let parsed = readMemo(input.memo, CONFIG_MEMO, input.key) as ParsedConfig | undefined;
-  if (parsed === undefined) {
-    parsed = parseConfigText(input.text, input.label, input.env);
-    writeMemo(input.memo, CONFIG_MEMO, input.key, parsed);
-  }
+  const remembered = readMemo(input.memo, CONFIG_MEMO, input.key) as ParsedConfig | undefined;
+  return remembered !== undefined ? loadedFrom(input, remembered) : parseAndRemember(input);
+}
+
+/** Validates and remembers the input; what loadConfigRemembered imports once its memo read missed. */
+export function parseAndRemember(input: ConfigInput): LoadedConfig {
+  const parsed = parseConfigText(input.text, input.label, input.env);
+  writeMemo(input.memo, CONFIG_MEMO, input.key, parsed);
   return loadedFrom(input, parsed);
 }

@@ -96,8 +96,8 @@ export async function loadConfigRemembered(options: LoadOptions = {}): Promise<L
   const input = readConfigInput(options);
   const remembered = readMemo(input.memo, CONFIG_MEMO, input.key) as ParsedConfig | undefined;
   if (remembered !== undefined) return loadedFrom(input, remembered);
-  const { validateConfigInput } = await import('./load.js');
-  return validateConfigInput(input);
+  const { parseAndRemember } = await import('./load.js');
+  return parseAndRemember(input);
 }
 
 /**

@@ -37,7 +37,7 @@ export function createDiscoveredDesired(runner: CommandRunner, log: Logger, addr
     async desired(config) {
       const facts = await discoverFacts(config, { runner, addresses: readAddresses });
       const key = factsKey(facts);
-      if (!last || factsKey(last) !== key) {
+      if (!last || built?.key !== key) {
         log.info({ addresses: facts.addresses, ports: facts.ports }, 'discovered addresses and ports');
       }
       last = facts;
