@@ -85,9 +85,13 @@ function openWindow(daemons) {
   });
 }
 
-/** `nft -i` in the namespace: each line written is one transaction. */
+/**
+ * `nft -i` in the namespace: each line written is one transaction. Its HOME is a directory that
+ * does not exist: nft -i would otherwise save every line in the host's ~/.nft.history.
+ */
 function nftShell(ns) {
-  const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-i'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const home = join(tempDir('tsfw-bench-nfthome-'), 'absent');
+  const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-i'], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, HOME: home } });
   let err = '';
   child.stderr.on('data', (d) => {
     err = (err + d).slice(-2000);

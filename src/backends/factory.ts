@@ -8,6 +8,7 @@ import type { IptBackendOptions } from './iptables/backend.js';
 import { BUILTIN_CHAINS, IPT_TABLES } from './iptables/render.js';
 import { createNftablesBackend } from './nftables/backend.js';
 import type { NftOptions } from './nftables/render.js';
+import type { NftReads } from './nftables/backend.js';
 import type { Backend } from './types.js';
 
 /**
@@ -58,10 +59,10 @@ export function backendSpec(name: ConcreteBackend, config: Config, opts: SpecOpt
   return { name, options, key, eventScope: { tables: families.flatMap((f) => IPT_TABLES.map((t) => `${f} ${t}`)), builtins } };
 }
 
-/** Builds the backend a spec describes. */
-export function buildBackend(spec: BackendSpec, runner: CommandRunner): Backend {
+/** Builds the backend a spec describes; `nftReads`: how an nftables backend reads (the daemon's). */
+export function buildBackend(spec: BackendSpec, runner: CommandRunner, nftReads?: NftReads): Backend {
   return spec.name === 'nftables'
-    ? createNftablesBackend(runner, spec.options) as Backend
+    ? createNftablesBackend(runner, spec.options, nftReads) as Backend
     : createIptablesBackend(runner, spec.options) as Backend;
 }
 

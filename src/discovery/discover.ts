@@ -11,6 +11,8 @@ export interface DiscoveryDeps {
   readonly runner: CommandRunner;
   /** How the tunnel's addresses are read (default: `ip -j addr`); the daemon reuses a read its watcher vouches for. */
   readonly addresses?: (iface: string) => Promise<Fact<string>>;
+  /** How `ports: auto` is answered (default: a full scan); the daemon reuses one while its sockets stay (ports.ts). */
+  readonly ports?: () => Fact<number>;
   readonly procFs?: ProcFs;
   readonly proc?: string;
 }
@@ -29,6 +31,6 @@ export async function discoverFacts(config: Config, deps: DiscoveryDeps): Promis
       found.addresses = { values: [], source: 'none', note: `cannot read addresses: ${error instanceof Error ? error.message : String(error)}` };
     }
   }
-  if (config.ports === 'auto') found.ports = discoverPorts(deps.procFs ?? nodeProcFs, deps.proc);
+  if (config.ports === 'auto') found.ports = deps.ports ? deps.ports() : discoverPorts(deps.procFs ?? nodeProcFs, deps.proc);
   return resolveFacts(config, found satisfies DiscoveredFacts);
 }

@@ -11,7 +11,7 @@ import { concernsInterface } from '../reconcile/address-watch.js';
 import { discoverAddresses } from './addresses.js';
 import { discoverFacts } from './discover.js';
 import { resolveFacts } from './facts.js';
-import { discoverPorts } from './ports.js';
+import { createPortsProbe, discoverPorts } from './ports.js';
 import type { ProcFs } from './ports.js';
 import { parseProcNetUdp } from './proc-net.js';
 
@@ -103,6 +103,40 @@ describe('ports: auto', () => {
     expect(discoverPorts(procFs({ 43: { comm: 'other', inodes: [2001] } }, udp))).toEqual({ values: [41641], source: 'fallback', note: 'no tailscaled process running in this network namespace' });
     // Its socket inode is not in this namespace's table: a tailscaled in another namespace.
     expect(discoverPorts(procFs({ 42: { comm: 'tailscaled', inodes: [5555] } }, udp)).source).toBe('fallback');
+  });
+
+  it('the daemon\'s probe rescans only when a UDP socket of this namespace comes or goes, or the answer is 30 s old', () => {
+    let now = 0;
+    let comms = 0;
+    const procs: Record<string, { comm: string; inodes: number[] }> = { 43: { comm: 'other', inodes: [2001] } };
+    let table = udp;
+    const base = procFs(procs, '');
+    const fs: ProcFs = {
+      ...base,
+      readFile(path) {
+        if (path === '/proc/self/net/udp') return table;
+        if (path === '/proc/self/net/udp6') return UDP_HEADER;
+        if (path.endsWith('/comm')) comms += 1;
+        return base.readFile(path);
+      },
+    };
+    const probe = createPortsProbe(() => now, fs);
+    expect(probe().source).toBe('fallback');
+    now += 1000;
+    // Traffic changes a socket's queue counters, not the sockets: still the same answer, no scan.
+    table = table.replace(' 00000000:00000000 ', ' 00000000:00000040 ');
+    expect(probe().source).toBe('fallback');
+    expect(comms).toBe(1);
+    // tailscaled starts and binds a new socket.
+    procs[42] = { comm: 'tailscaled', inodes: [3001] };
+    table += udpRow('00000000', 41999, '07', 3001);
+    expect(probe()).toEqual({ values: [41999], source: 'tailscaled', note: 'pid 42' });
+    expect(comms).toBe(3);
+    // Renamed into tailscaled while holding an old socket: seen once the answer is 30 s old.
+    procs[43]!.comm = 'tailscaled';
+    expect(probe().values).toEqual([41999]);
+    now += 30_000;
+    expect(probe().values).toEqual([9999, 41999]);
   });
 
   it('without discovery, auto resolves to the fallback port and no address', () => {

@@ -47,13 +47,44 @@ function tailscaledInodes(fs: ProcFs, proc: string): { pids: string[]; inodes: S
   return { pids, inodes };
 }
 
-/** The discovered ports, or the fallback with a note saying why. */
-export function discoverPorts(fs: ProcFs = nodeProcFs, proc = '/proc'): Fact<number> {
+/** This namespace's UDP sockets (/proc/self/net/udp and udp6). */
+function namespaceSockets(fs: ProcFs, proc: string) {
+  return ['udp', 'udp6'].flatMap((t) => parseProcNetUdp(attempt(() => fs.readFile(`${proc}/self/net/${t}`), '')));
+}
+
+/** The ports tailscaled holds among `sockets`, or the fallback with a note saying why. */
+function portsAmong(fs: ProcFs, proc: string, sockets: ReturnType<typeof parseProcNetUdp>): Fact<number> {
   const { pids, inodes } = tailscaledInodes(fs, proc);
   const fallback = (note: string): Fact<number> => ({ values: [FALLBACK_PORT], source: 'fallback', note });
   if (pids.length === 0) return fallback('no tailscaled process running in this network namespace');
-  const sockets = ['udp', 'udp6'].flatMap((t) => parseProcNetUdp(attempt(() => fs.readFile(`${proc}/self/net/${t}`), '')));
   const ports = [...new Set(sockets.filter((s) => s.listening && !s.loopback && inodes.has(s.inode)).map((s) => s.port))].sort((a, b) => a - b);
   if (ports.length === 0) return fallback(`tailscaled (pid ${pids.join(', ')}) holds no UDP socket in this network namespace`);
   return { values: ports, source: 'tailscaled', note: `pid ${pids.join(', ')}` };
+}
+
+/** The discovered ports, or the fallback with a note saying why. */
+export function discoverPorts(fs: ProcFs = nodeProcFs, proc = '/proc'): Fact<number> {
+  return portsAmong(fs, proc, namespaceSockets(fs, proc));
+}
+
+/** The longest the daemon reuses an answer while the namespace's UDP sockets stay the same. */
+export const PORTS_REUSE_MAX_AGE_MS = 30_000;
+
+/**
+ * `ports: auto` for the daemon, which asks every pass. Finding tailscaled means reading the comm
+ * of every process on the host; the answer can only change when a UDP socket of this namespace
+ * appears or goes (tailscaled starting, restarting or moving to another port opens a new one), so
+ * it is reused while the namespace's sockets (inode, port) are the same ones, for at most
+ * `maxAgeMs` (a process renamed to tailscaled while holding an old socket). Clock injected.
+ */
+export function createPortsProbe(now: () => number, fs: ProcFs = nodeProcFs, proc = '/proc', maxAgeMs = PORTS_REUSE_MAX_AGE_MS): () => Fact<number> {
+  let last: { readonly key: string; readonly at: number; readonly fact: Fact<number> } | undefined;
+  return () => {
+    const sockets = namespaceSockets(fs, proc);
+    const key = sockets.map((s) => `${s.inode}:${s.port}:${s.listening ? 1 : 0}`).sort().join(' ');
+    if (last && last.key === key && now() - last.at < maxAgeMs) return last.fact;
+    const fact = portsAmong(fs, proc, sockets);
+    last = { key, at: now(), fact };
+    return fact;
+  };
 }

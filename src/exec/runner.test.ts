@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExecError } from './errors.js';
-import { createProcessRunner } from './runner.js';
+import { createProcessRunner, lineSplitter } from './runner.js';
 
 const runner = createProcessRunner();
 
@@ -52,5 +52,32 @@ describe('process runner', () => {
     const missing = await runner.spawn('tsfw-no-such-binary', [], () => undefined).exited;
     expect(missing.exitCode).toBeUndefined();
     expect(missing.stderr).toMatch(/ENOENT/);
+  });
+});
+
+describe('lineSplitter (the watchers\' and the nft session\'s output)', () => {
+  it('gives whole lines however the output is cut into chunks, CRLF as LF, and a last unterminated line at the end', () => {
+    const text = 'add rule inet tsfw ts-input handle 4\n# new generation 9 by process 12 (nft)\r\n\nlong ' + 'x'.repeat(70000) + '\nlast';
+    const expected = ['add rule inet tsfw ts-input handle 4', '# new generation 9 by process 12 (nft)', '', `long ${'x'.repeat(70000)}`, 'last'];
+    for (const size of [1, 3, 7, 64, 65536, text.length]) {
+      const lines: string[] = [];
+      const split = lineSplitter((l) => lines.push(l));
+      for (let i = 0; i < text.length; i += size) split.push(text.slice(i, i + size));
+      expect(lines).toEqual(expected.slice(0, -1));
+      split.end();
+      expect(lines).toEqual(expected);
+    }
+  });
+
+  it('spawnInteractive merges stderr into the stdout lines, in order, and takes input', async () => {
+    const runner = createProcessRunner();
+    const lines: string[] = [];
+    const child = runner.spawnInteractive('sh', ['-c', 'read a; echo "out $a"; echo "err $a" >&2; read b; echo "out $b"'], (l) => lines.push(l), { TSFW_TEST: '1' });
+    expect(child.write('one\n')).toBe(true);
+    child.write('two\n');
+    const exit = await child.exited;
+    expect(exit.exitCode).toBe(0);
+    expect(lines).toEqual(['out one', 'err one', 'out two']);
+    expect(child.write('late\n')).toBe(false);
   });
 });

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { ChildGuard } from './child-guard.js';
 import { ExecError, classifyFailure } from './errors.js';
 
@@ -47,12 +46,51 @@ export interface ProcessSpawner {
   spawn(file: string, args: readonly string[], onLine: (line: string) => void): SpawnedChild;
 }
 
+/** A long-running child that takes commands on stdin; its stdout and stderr arrive as one stream of lines. */
+export interface InteractiveChild extends SpawnedChild {
+  /** Writes to the child's stdin; false once the child is gone. */
+  write(text: string): boolean;
+}
+
+/** For children that answer commands one at a time (`nft -j -i`, nftables/session.ts). */
+export interface InteractiveSpawner {
+  /** `env` is added to the child's environment. */
+  spawnInteractive(file: string, args: readonly string[], onLine: (line: string) => void, env?: Readonly<Record<string, string>>): InteractiveChild;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 const STDERR_KEEP = 2_000;
 /** A child that prints more than this (stdout + stderr) is killed: no listing tsfw reads is near it. */
 const MAX_OUTPUT_BYTES = 100_000_000;
 /** After a timeout's SIGTERM, the child gets this long before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
+
+/**
+ * Calls `onLine` for each line of a child's output (a last line without its newline at `end`), as
+ * readline did for the watchers, without readline's interface and per-line events: a watcher
+ * beside a busy neighbour reads dozens of lines a second for its whole life.
+ */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
+  let partial = '';
+  const emit = (line: string) => onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  return {
+    push(chunk) {
+      let start = 0;
+      let end = chunk.indexOf('\n');
+      while (end >= 0) {
+        emit(partial + chunk.slice(start, end));
+        partial = '';
+        start = end + 1;
+        end = chunk.indexOf('\n', start);
+      }
+      partial += chunk.slice(start);
+    },
+    end() {
+      if (partial !== '') emit(partial);
+      partial = '';
+    },
+  };
+}
 
 /** How a child run to completion ended: an exit status or signal, or the reason it never ran. */
 interface Outcome {
@@ -110,27 +148,16 @@ function runToEnd(file: string, args: readonly string[], stdin: number | 'ignore
  * (execa did this before; it cost a first call 8-10 ms more and every call 3-4 ms more:
  * docs/PERFORMANCE.md.)
  */
-export function createProcessRunner(guard?: ChildGuard, onChild?: (pid: number) => void): CommandRunner & ProcessSpawner {
+export function createProcessRunner(guard?: ChildGuard, onChild?: (pid: number) => void): CommandRunner & ProcessSpawner & InteractiveSpawner {
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', ...guard?.env };
   return {
     spawn(file, args, onLine) {
-      const [command, commandArgs] = guard ? guard.wrap(file, args) : [file, args];
-      const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
-      });
-      if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
-      const exited = new Promise<ChildExit>((resolve) => {
-        let settled = false;
-        const settle = (exit: ChildExit) => {
-          if (!settled) resolve(exit);
-          settled = true;
-        };
-        child.once('error', (error) => settle({ stderr: `${command}: ${error.message}` }));
-        child.once('close', (code, signal) => settle({ exitCode: code ?? undefined, signal: signal ?? undefined, stderr }));
-      });
-      return { pid: child.pid, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+      return startWatcher(guard ? guard.wrap(file, args) : [file, args], 'ignore', onLine, env);
+    },
+    spawnInteractive(file, args, onLine, extraEnv = {}) {
+      // One ordered stream: what nft prints for an error must arrive before the next answer.
+      const merged = ['sh', ['-c', 'exec "$0" "$@" 2>&1', file, ...args]] as const;
+      return startWatcher(guard ? guard.wrap(merged[0], merged[1]) : merged, 'pipe', onLine, { ...env, ...extraEnv });
     },
     async run(file, args, options = {}) {
       const command = [file, ...args].join(' ');
@@ -155,6 +182,34 @@ export function createProcessRunner(guard?: ChildGuard, onChild?: (pid: number) 
       if (result.exitCode !== 0 && !options.allowFailure) throw classifyFailure(command, result.exitCode, stderr);
       return { stdout, stderr, exitCode: result.exitCode };
     },
+  };
+}
+
+/** Starts a long-running child whose stdout is read line by line; stdin is a pipe for interactive children. */
+function startWatcher([command, commandArgs]: readonly [string, readonly string[]], stdin: 'ignore' | 'pipe', onLine: (line: string) => void, env: NodeJS.ProcessEnv): InteractiveChild {
+  const child = spawn(command, commandArgs, { stdio: [stdin, 'pipe', 'pipe'], env });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
+  });
+  const lines = lineSplitter(onLine);
+  child.stdout?.setEncoding('utf8').on('data', lines.push).on('end', lines.end);
+  // A write racing the child's exit fails with EPIPE: the exit is reported through `exited`.
+  child.stdin?.on('error', () => undefined);
+  const exited = new Promise<ChildExit>((resolve) => {
+    let settled = false;
+    const settle = (exit: ChildExit) => {
+      if (!settled) resolve(exit);
+      settled = true;
+    };
+    child.once('error', (error) => settle({ stderr: `${command}: ${error.message}` }));
+    child.once('close', (code, signal) => settle({ exitCode: code ?? undefined, signal: signal ?? undefined, stderr }));
+  });
+  return {
+    pid: child.pid,
+    exited,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
+    write: (text) => (child.stdin && child.stdin.writable && child.exitCode === null && child.signalCode === null ? (child.stdin.write(text), true) : false),
   };
 }
 

@@ -8,9 +8,9 @@ import { randomHex } from './random.js';
  * directory), so nothing here ever follows a symlink it did not create: the temp file has an
  * unpredictable name in the target's directory and is created with O_CREAT | O_EXCL | O_NOFOLLOW
  * (a planted name makes the open fail instead of writing elsewhere); its mode is set on the
- * descriptor (the umask does not apply); it is fsynced, renamed over the target (rename replaces
- * a symlink at the target name, never writes through it), the directory is fsynced, and the temp
- * file is removed on any error.
+ * descriptor (the umask does not apply); it is fsynced (unless `durable: false`), renamed over
+ * the target (rename replaces a symlink at the target name, never writes through it), the
+ * directory is fsynced, and the temp file is removed on any error.
  */
 
 export interface AtomicWriteOptions {
@@ -21,6 +21,12 @@ export interface AtomicWriteOptions {
    * (the admin's config keeps 0640 root:adm). Default true.
    */
   readonly keepExisting?: boolean;
+  /**
+   * fsync the file and its directory (default true). False for runtime status under the run
+   * directory (state.json, rewritten every pass): readers need the rename's atomicity, not
+   * durability, and the run directory is emptied at boot anyway.
+   */
+  readonly durable?: boolean;
 }
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -42,7 +48,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
       }
       fchmodSync(fd, existing ? existing.mode & 0o7777 : options.mode);
       writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
+      if (options.durable !== false) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -55,7 +61,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     }
     throw error;
   }
-  fsyncDir(dirname(path));
+  if (options.durable !== false) fsyncDir(dirname(path));
 }
 
 /** Creates a new file that must not exist yet (O_EXCL | O_NOFOLLOW), with an exact mode. */

@@ -3,6 +3,7 @@ import type { BackendEventScope, BackendSpec } from '../backends/factory.js';
 import { removeRetired } from '../backends/leftovers.js';
 import { chooseBackend } from '../backends/select.js';
 import type { BackendChoice } from '../backends/select.js';
+import type { NftReads } from '../backends/nftables/backend.js';
 import type { Backend } from '../backends/types.js';
 import type { Config } from '../config/schema.js';
 import type { CommandRunner } from '../exec/runner.js';
@@ -43,6 +44,8 @@ const LANDSCAPE_TABLES = ['ip filter', 'ip6 filter'];
 export interface ActiveBackendOptions {
   /** The managers' landscape; tests inject one. */
   readonly landscape?: () => ManagerLandscape;
+  /** How an nftables backend reads its table (the daemon's session and monitor); default one nft per read. */
+  readonly nftReads?: NftReads;
 }
 
 export async function createActiveBackend(config: Config, runner: CommandRunner, log: Logger, options: ActiveBackendOptions = {}): Promise<ActiveBackend> {
@@ -53,7 +56,7 @@ export async function createActiveBackend(config: Config, runner: CommandRunner,
     for (const warning of choice.warnings) log.warn({ backend: choice.backend }, warning);
     log.info({ backend: choice.backend, reason: choice.reason, evidence: choice.evidence }, 'backend chosen');
     const spec = backendSpec(choice.backend, c);
-    return { spec, choice, auto: c.backend === 'auto', key: landscapeKey(landscape), backend: buildBackend(spec, runner) };
+    return { spec, choice, auto: c.backend === 'auto', key: landscapeKey(landscape), backend: buildBackend(spec, runner, options.nftReads) };
   };
   let current = await choose(config);
   let retired: BackendSpec[] = [];

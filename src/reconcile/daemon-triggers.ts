@@ -76,7 +76,7 @@ export function createTriggerSources(options: TriggerSourcesOptions): TriggerSou
         monitor = undefined;
         monitorKey = key;
         if (scope && key) {
-          monitor = createMonitor({ spawner, scope, log: log.monitor, ...clock, onTrigger: trigger, ...(options.hints ? { iptFilter: options.hints.iptFilter, ownWrite: (pid: number) => options.hints!.own.has(pid) } : {}) });
+          monitor = createMonitor({ spawner, scope, log: log.monitor, ...clock, onTrigger: trigger, ...(options.hints ? { iptFilter: options.hints.iptFilter, scopeTables: options.hints.scopeTables, ownWrite: (pid: number) => options.hints!.own.has(pid) } : {}) });
           monitor.start();
         }
       }

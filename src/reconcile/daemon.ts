@@ -5,6 +5,8 @@ import type { ChildGuard } from '../exec/child-guard.js';
 import { ExecError } from '../exec/errors.js';
 import type { CommandRunner, ProcessSpawner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
+import type { NftReads } from '../backends/nftables/backend.js';
+import type { NftSession } from '../backends/nftables/session.js';
 import { createFailureLog } from '../log/failure-log.js';
 import { rulesetFor } from '../profiles/load.js';
 import { TokenBucket } from './bucket.js';
@@ -56,6 +58,8 @@ export interface DaemonOptions {
   readonly steps?: PassSteps;
   /** Told by the watchers what changed, so passes reuse probes they vouch for (freshness.ts). */
   readonly hints?: WatchHints;
+  /** The long-running nft that reads an nftables backend's table (nftables/session.ts); ended at stop. */
+  readonly nftSession?: NftSession;
 }
 
 /** A started daemon. */
@@ -87,7 +91,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const claim = await claimDaemon(options.runDir);
   const stale = options.guard ? killStaleChildren(options.guard.tag) : [];
   if (stale.length > 0) dlog.warn({ pids: stale }, 'killed children a previous daemon left behind');
-  const active = await createActiveBackend(config(), runner, dlog);
+  // The table's last reading is reused while the monitor vouches for it, unless metrics want
+  // fresh packet counters.
+  const nftReads: NftReads = {
+    ...(options.nftSession ? { listTable: options.nftSession.listTable } : {}),
+    ...(options.hints ? { fresh: options.hints.scopeTables } : {}),
+    reuse: () => !metrics.enabled(),
+  };
+  const active = await createActiveBackend(config(), runner, dlog, { nftReads });
   const bucket = new TokenBucket(config().reconcile, Date.now());
   const fights = new FightLog(fightWindow(config()));
   const notifier = createNotifier({ runner, env, log: nlog, now: () => performance.now() });
@@ -242,6 +253,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       save(recordStop(withFacts(state, facts(), Date.now()), Date.now()));
       stateFinal = true;
+      await options.nftSession?.stop();
       await metrics.close();
       await notifier.stopping();
       await claim.release();

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { discoverAddresses } from '../discovery/addresses.js';
 import { discoverFacts } from '../discovery/discover.js';
+import { createPortsProbe } from '../discovery/ports.js';
 import { factsKey } from '../discovery/facts.js';
 import type { Fact, ResolvedFacts } from '../discovery/facts.js';
 import type { CommandRunner } from '../exec/runner.js';
@@ -29,13 +30,14 @@ export function createDiscoveredDesired(runner: CommandRunner, log: Logger, addr
   // The ruleset depends on the config object (replaced on every reload) and the facts' values only.
   let built: { readonly config: Config; readonly key: string; readonly ruleset: Ruleset } | undefined;
   let reads: { readonly iface: string; readonly read: Reusable<Fact<string>> } | undefined;
+  const ports = createPortsProbe(() => performance.now());
   const readAddresses = (iface: string) => {
     if (reads?.iface !== iface) reads = { iface, read: reusable(() => discoverAddresses(runner, iface), addresses) };
     return reads.read.get();
   };
   return {
     async desired(config) {
-      const facts = await discoverFacts(config, { runner, addresses: readAddresses });
+      const facts = await discoverFacts(config, { runner, addresses: readAddresses, ports });
       const key = factsKey(facts);
       if (!last || built?.key !== key) {
         log.info({ addresses: facts.addresses, ports: facts.ports }, 'discovered addresses and ports');

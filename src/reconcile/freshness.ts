@@ -69,17 +69,19 @@ export function reusable<T>(read: () => Promise<T>, fresh: Freshness | undefined
 /** The longest the daemon reuses a probe's answer even with a silent, live watcher. */
 export const REUSE_MAX_AGE_MS = 30_000;
 
-/** What the daemon's watchers vouch for: the tunnel's addresses, and Docker's chains in iptables-nft. */
+/** What the daemon's watchers vouch for: the tunnel's addresses, Docker's chains in iptables-nft, tsfw's own table. */
 export interface WatchHints {
   /** `ip -o monitor address` (address-watch.ts): any address change on any interface. */
   readonly addresses: Freshness;
   /** `nft monitor` (monitor.ts): any change in `ip filter` / `ip6 filter`. */
   readonly iptFilter: Freshness;
+  /** `nft monitor`: any change in the tables it watches for the backend (tsfw's own nftables table). */
+  readonly scopeTables: Freshness;
   /** The daemon's own children (the runner adds them): their transactions cause no pass. */
   readonly own: OwnPids;
 }
 
 /** The daemon's hints, built once and shared by its watchers and its pass steps. */
 export function createWatchHints(now: () => number, maxAgeMs = REUSE_MAX_AGE_MS): WatchHints {
-  return { addresses: createFreshness(maxAgeMs, now), iptFilter: createFreshness(maxAgeMs, now), own: new OwnPids(now) };
+  return { addresses: createFreshness(maxAgeMs, now), iptFilter: createFreshness(maxAgeMs, now), scopeTables: createFreshness(maxAgeMs, now), own: new OwnPids(now) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRelevant, parseMonitorLine, touchesIptFilter } from './monitor-events.js';
+import { isRelevant, parseMonitorLine, touchesIptFilter, touchesTables } from './monitor-events.js';
 
 const scope = { tables: ['inet tsfw'] };
 const iptScope = { tables: ['ip filter', 'ip nat'], builtins: ['INPUT', 'FORWARD', 'POSTROUTING'] };
@@ -63,6 +63,20 @@ describe('nft monitor lines (text mode, as nft 1.0.6 prints them)', () => {
     expect(touches('add rule ip nat POSTROUTING masquerade')).toBe(false);
     expect(touches('add rule inet other c counter')).toBe(false);
     expect(touches('add rule inet tsfw ts-input accept')).toBe(false);
+    expect(touches('# new generation 4 by process 7 (nft)')).toBe(false);
+  });
+
+  it('names every line that may have changed tsfw\'s own table in any way (its reading is read again)', () => {
+    const touches = (line: string) => touchesTables(parseMonitorLine(line), ['inet tsfw']);
+    expect(touches('delete rule inet tsfw ts-input handle 7')).toBe(true);
+    expect(touches('add rule inet tsfw my-input iifname "eth0" accept')).toBe(true); // an admin's chain: no pass, but read again
+    expect(touches('add element inet tsfw s { 192.0.2.1 }')).toBe(true);
+    expect(touches('delete table inet tsfw')).toBe(true);
+    expect(touches('flush ruleset')).toBe(true);
+    expect(touches('# ERROR: We lost some netlink events!')).toBe(true);
+    expect(touches('something nft 9 prints')).toBe(true);
+    expect(touches('add rule inet other c ip saddr 192.0.2.1 counter packets 0 bytes 0 accept # handle 4')).toBe(false);
+    expect(touches('delete rule ip filter INPUT handle 9')).toBe(false);
     expect(touches('# new generation 4 by process 7 (nft)')).toBe(false);
   });
 });

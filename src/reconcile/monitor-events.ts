@@ -70,7 +70,17 @@ export function isRelevant(line: MonitorLine, scope: EventScope): boolean {
  * line makes the daemon probe for Docker's chains again.
  */
 export function touchesIptFilter(line: MonitorLine): boolean {
-  if (line.kind !== 'change') return false;
+  return touchesTables(line, ['ip filter', 'ip6 filter']);
+}
+
+/**
+ * Whether a line may mean that one of these tables (`family table`) changed in any way: any
+ * change in it (an admin's chain or set too), a change that cannot be attributed to a table, a
+ * line not understood, lost events. What makes the daemon read its own table again.
+ */
+export function touchesTables(line: MonitorLine, tables: readonly string[]): boolean {
+  if (line.kind === 'commit') return false;
+  if (line.kind !== 'change') return true;
   if (!line.family || !line.table) return true;
-  return (line.family === 'ip' || line.family === 'ip6') && line.table === 'filter';
+  return tables.includes(`${line.family} ${line.table}`);
 }

@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
+import { createFreshness } from './freshness.js';
+import type { Freshness } from './freshness.js';
 import { createMonitor } from './monitor.js';
 import type { Trigger } from './reconciler.js';
 
@@ -36,7 +38,7 @@ const quiet = pino({ level: 'silent' });
  */
 const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
-function setup(log = quiet, own: readonly number[] = []) {
+function setup(log = quiet, own: readonly number[] = [], scopeTables?: Freshness) {
   const { spawner, children } = fakeSpawner();
   const triggers: { at: number; trigger: Trigger }[] = [];
   const monitor = createMonitor({
@@ -49,6 +51,7 @@ function setup(log = quiet, own: readonly number[] = []) {
     restartMinMs: 20,
     restartMaxMs: 80,
     ownWrite: (pid) => own.includes(pid),
+    ...(scopeTables ? { scopeTables } : {}),
   });
   return { monitor, children, triggers };
 }
@@ -162,5 +165,28 @@ describe('nft monitor supervisor', () => {
     await sleep(60);
     expect(s.children).toHaveLength(1);
     expect(s.children[0]!.killed).toBe(true);
+  });
+
+  it('vouches for tsfw\'s table only while live and silent about it; an own write counts as a change', async () => {
+    const fresh = createFreshness(30_000, () => performance.now());
+    const s = setup(quiet, [4242], fresh);
+    s.monitor.start();
+    expect(fresh.stamp()).toBeUndefined();
+    await sleep(150);
+    const stamp = fresh.stamp();
+    expect(stamp).toBeDefined();
+    s.children[0]!.print('add rule inet other c counter packets 0 bytes 0 # handle 3');
+    s.children[0]!.print(commit(5, 777, 'churner'));
+    expect(fresh.holds(stamp)).toBe(true);
+    s.children[0]!.print(rule('add'));
+    s.children[0]!.print(commit(6, 4242));
+    expect(fresh.holds(stamp)).toBe(false);
+    expect(s.triggers).toEqual([]); // the own write caused no pass
+    const again = fresh.stamp();
+    s.children[0]!.exit({ exitCode: 1, stderr: '' });
+    await sleep(1);
+    expect(fresh.holds(again)).toBe(false);
+    expect(fresh.stamp()).toBeUndefined();
+    await s.monitor.stop();
   });
 });

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { createCoalescer } from './coalesce.js';
 import type { Timers } from './coalesce.js';
 import type { Freshness } from './freshness.js';
-import { isRelevant, parseMonitorLine, touchesIptFilter } from './monitor-events.js';
+import { isRelevant, parseMonitorLine, touchesIptFilter, touchesTables } from './monitor-events.js';
 import type { EventScope } from './monitor-events.js';
 import type { Trigger } from './reconciler.js';
 import { superviseChild } from './supervised-child.js';
@@ -43,6 +43,12 @@ export interface MonitorOptions {
    * changed. Such changes never cause a pass by themselves.
    */
   readonly iptFilter?: Freshness;
+  /**
+   * Told about every line that may mean a table of the scope changed (`touchesTables`), and
+   * whether the monitor is live, so a pass may reuse the last reading of tsfw's own table while
+   * nothing there changed. Own writes count too: what the kernel holds after them was not read.
+   */
+  readonly scopeTables?: Freshness;
   /** Whether a pid is one of the daemon's own children: its transaction (a repair) causes no pass. */
   readonly ownWrite?: (pid: number) => boolean;
 }
@@ -83,6 +89,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   const onLine = (text: string) => {
     const line = parseMonitorLine(text);
+    if (options.scopeTables && touchesTables(line, options.scope.tables)) options.scopeTables.changed();
     if (line.kind === 'lost-events') {
       lostEvents += 1;
       options.iptFilter?.changed();
@@ -118,9 +125,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
     ...(options.restartMaxMs !== undefined ? { restartMaxMs: options.restartMaxMs } : {}),
     onLive(restarted) {
       options.iptFilter?.setLive(true);
+      options.scopeTables?.setLive(true);
       if (restarted) options.onTrigger({ cause: 'monitor-restart', detail: 'events may have been missed while nft monitor was down' });
     },
-    onDown: () => options.iptFilter?.setLive(false),
+    onDown() {
+      options.iptFilter?.setLive(false);
+      options.scopeTables?.setLive(false);
+    },
     onExit(exit, { restartInMs }) {
       options.log.warn({ exitCode: exit.exitCode, signal: exit.signal, stderr: exit.stderr.trim().slice(-500), restartInMs }, 'nft monitor exited: restarting it');
     },

@@ -7,8 +7,9 @@ import { isPidAlive } from './pid-alive.js';
 
 /**
  * Reading and writing the daemon's state file. Written atomically (fsx/atomic-write.ts: a random
- * O_EXCL | O_NOFOLLOW temp file, fsync, rename) so `tsfw status` never reads half a file, into
- * the run directory only when that directory is trusted (fsx/safe-dir.ts).
+ * O_EXCL | O_NOFOLLOW temp file, rename) so `tsfw status` never reads half a file, into the run
+ * directory only when that directory is trusted (fsx/safe-dir.ts). Not fsynced: it is runtime
+ * status, rewritten after every pass, and the run directory does not survive a boot.
  */
 
 /** state.json inside the run directory. */
@@ -19,7 +20,7 @@ export function statePath(runDir: string): string {
 /** Replaces the state file (0644). Throws the fs error or UnsafePathError. */
 export function writeState(path: string, state: DaemonState): void {
   ensureTrustedDir(dirname(path), 0o755, 'run directory');
-  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644, durable: false });
 }
 
 /** The state file, with whether its daemon still runs; undefined when there is none. */

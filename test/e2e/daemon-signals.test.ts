@@ -45,13 +45,13 @@ describe('tsfw daemon under signals', () => {
         orphansRightAfter += left.length;
       }
       // Whatever was left, the next daemon kills it: then the namespace holds that daemon and
-      // its own children (the nft and ip monitors) only.
+      // its own children (the nft and ip monitors, and the nft session that reads its table) only.
       const last = await startTsfwDaemon(ns, cfg.path, {}, { runDir });
       const procs = await withMonitorChild(ns, last.pid);
       console.log(`15 SIGKILLs: ${orphansRightAfter} children outlived their daemon by a second; after the next start:\n${procs.map((p) => `${p.pid} ${p.ppid} ${p.args}`).join('\n')}`);
       expect(orphansRightAfter).toBe(0);
       expect(procs.filter((p) => p.pid !== last.pid && p.ppid !== last.pid)).toEqual([]);
-      expect(procs.filter((p) => p.ppid === last.pid).map((p) => p.args).sort()).toEqual(['ip -o monitor address', 'nft monitor']);
+      expect(procs.filter((p) => p.ppid === last.pid).map((p) => p.args).sort()).toEqual(['ip -o monitor address', 'nft -j -i', 'nft monitor']);
       expect(await last.stop()).toBe(0);
       expect(await pidsIn(ns)).toEqual([]);
     } finally {

@@ -54,7 +54,8 @@ export interface SpawnOptions {
 /** Starts the daemon and waits until its first pass has succeeded (state.json `ready`). */
 export async function startTsfwDaemon(ns: Netns, configPath: string, env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<DaemonProcess> {
   const daemon = spawnTsfwDaemon(ns, configPath, env, options);
-  await daemon.waitFor('the first successful pass', () => daemon.state()?.ready, 30_000);
+  // Its own first pass: a run dir reused from a killed daemon still holds that one's ready state.
+  await daemon.waitFor('the first successful pass', () => daemon.state()?.ready && (options.wrap !== undefined || daemon.state()?.pid === daemon.pid), 30_000);
   return daemon;
 }
 

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { createNftSession, oneShotLister } from '../../backends/nftables/session.js';
 import { childTag, createChildGuard } from '../../exec/child-guard.js';
 import { createProcessRunner } from '../../exec/runner.js';
 import { ensureTrustedDir } from '../../fsx/safe-dir.js';
@@ -42,6 +44,13 @@ Examples:
       // runner tells it its children, whose transactions then cause no pass.
       const hints = createWatchHints(() => performance.now());
       const runner = createProcessRunner(guard, (pid) => hints.own.add(pid));
+      // Reads of an nftables table go to one long-running nft instead of one nft per pass.
+      const nftSession = createNftSession({
+        spawner: runner,
+        fallback: oneShotLister(runner),
+        home: join(runDir, 'nft-home-absent'),
+        onFailure: (problem) => log.warn({ component: 'daemon', problem }, 'nft session failed'),
+      });
       const daemon = await startDaemon({
         load,
         runner,
@@ -53,6 +62,7 @@ Examples:
         signals,
         steps: passSteps(runDir, runner, log, hints),
         hints,
+        nftSession,
       });
       await daemon.done;
       // Exit now rather than let the event loop drain: while Node tears a drained loop down it
