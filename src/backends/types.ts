@@ -74,6 +74,11 @@ export interface Backend<State = unknown, P extends Piece = Piece> {
    * (iptables-nft beside 20,000 foreign rules); without it the read is complete.
    */
   observe(desired?: Ruleset): Promise<State>;
+  /**
+   * True when `observe` reads the same without `desired` (nftables: its one table), so a one-shot
+   * command may start the read while it is still discovering what it wants.
+   */
+  readonly observesWithoutDesired?: boolean;
   /** Desired vs observed → the smallest transaction; no ops when converged. Pure. */
   plan(desired: Ruleset, state: State): Plan<P>;
   /** The exact process calls `apply` makes for this plan, read from its ops; none when converged. Pure. */

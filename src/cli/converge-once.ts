@@ -27,8 +27,11 @@ export async function convergeOnce(
   const mayHaveSwitched = readLastBackend(runDir) !== choice.backend;
   const leftovers = mayHaveSwitched ? await removeLeftovers(choice.backend, ctx.config, ctx.runner, { dryRun }) : [];
   ctx.log.debug({ mayHaveSwitched, leftovers: leftovers.map((c) => `${c.backend}:${c.status}`) }, 'leftover check');
+  // The table's read and discovery's reads (`ip -j addr`) do not depend on each other.
+  const observed = backend.observesWithoutDesired ? backend.observe() : undefined;
+  observed?.catch(() => undefined); // awaited by converge; a failure is reported there
   const ruleset = (await desiredFor(ctx)).ruleset;
-  const converged = withLeftovers(await converge(backend, ruleset, { dryRun, ...passSteps(runDir, ctx.runner, ctx.log) }), leftovers);
+  const converged = withLeftovers(await converge(backend, ruleset, { dryRun, ...(observed ? { observed } : {}), ...passSteps(runDir, ctx.runner, ctx.log) }), leftovers);
   // What doctor would fail on: another manager certainly dropping what tsfw accepts (one line).
   const warning = dropWarning(await certainManagerDrops({ config: ctx.config, ruleset, backend: choice.backend, runner: ctx.runner }));
   const result = warning ? { ...converged, warnings: [...converged.warnings, warning] } : converged;

@@ -50,6 +50,8 @@ export interface ConvergeOptions<S = unknown> extends PassSteps {
   readonly dryRun?: boolean;
   /** Milliseconds since some epoch; injected so tests control time. */
   readonly now?: () => number;
+  /** A read of the backend already under way (started before `desired` was known); default: observe now. */
+  readonly observed?: Promise<S>;
   /** Asked once before writing a non-empty plan; false leaves the drift in place (anti-fight). */
   readonly mayWrite?: (plan: Plan) => boolean;
   /**
@@ -70,7 +72,7 @@ export async function converge<S, P extends Piece>(
 ): Promise<ConvergeResult> {
   const now = options.now ?? (() => performance.now());
   const started = now();
-  const observed = await backend.observe(desired);
+  const observed = await (options.observed ?? backend.observe(desired));
   const plan = backend.plan(desired, observed);
   const changed = plan.ops.length > 0;
   const held = changed && !options.dryRun && options.mayWrite !== undefined && !options.mayWrite(plan);

@@ -54,6 +54,7 @@ export function createNftablesBackend(runner: CommandRunner, opts: NftOptions, r
   let planned: { readonly desired: Ruleset; readonly state: NftState; readonly plan: Plan<NftPiece> } | undefined;
   return {
     name: 'nftables',
+    observesWithoutDesired: true,
     observe() {
       if (reads.reuse?.() === false) table.forget();
       return table.get();

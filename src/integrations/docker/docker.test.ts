@@ -41,11 +41,14 @@ describe('createDockerIntegration', () => {
     expect(await integration.active()).toBe(true);
     const outcome = await integration.ensure(WANTS, [], false);
     expect(outcome.changes.map((c) => `${c.op} ${c.value}`)).toEqual(['add iptables-nft ip in tailscale0', 'add iptables-nft ip out tailscale0']);
-    // Chain by chain, never a save: FORWARD only where DOCKER-USER exists.
-    expect(runner.calls).toEqual([
+    // Chain by chain, never a save: FORWARD only where DOCKER-USER exists. The families are read
+    // at the same time; the write comes after both.
+    expect(runner.calls.slice(0, 3).sort()).toEqual([
+      'ip6tables-nft -w -t filter -v -S DOCKER-USER',
       'iptables-nft -w -t filter -v -S DOCKER-USER',
       'iptables-nft -w -t filter -v -S FORWARD',
-      'ip6tables-nft -w -t filter -v -S DOCKER-USER',
+    ]);
+    expect(runner.calls.slice(3)).toEqual([
       'iptables-nft-restore --noflush -w\n*filter\n-I DOCKER-USER 1 -i tailscale0 -m comment --comment tsfw:docker-in -j ACCEPT\n-I DOCKER-USER 1 -o tailscale0 -m comment --comment tsfw:docker-out -j ACCEPT\nCOMMIT\n',
     ]);
   });

@@ -52,14 +52,10 @@ export function createDockerIntegration(runner: CommandRunner, options: DockerIn
   const legacyFilter = (family: (typeof FAMILIES)[number]): boolean =>
     (options.readText(`${procNet}/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`) ?? '').split('\n').includes('filter');
 
-  const readFlavour = async (flavour: IptFlavour): Promise<DockerView[]> => {
-    const views: DockerView[] = [];
-    for (const family of FAMILIES) {
-      if (flavour === 'legacy' && !legacyFilter(family)) continue;
-      views.push(await readView(flavour, family));
-    }
-    return views;
-  };
+  // Both families at once: two reads that do not depend on each other (one process each on a
+  // host without Docker, on every CLI run).
+  const readFlavour = (flavour: IptFlavour): Promise<DockerView[]> =>
+    Promise.all(FAMILIES.filter((family) => flavour !== 'legacy' || legacyFilter(family)).map((family) => readView(flavour, family)));
   const nftViews = reusable(() => readFlavour('nft'), options.iptFilter);
   const readViews = async (): Promise<DockerView[]> => [...await nftViews.get(), ...await readFlavour('legacy')];
 
