@@ -15,7 +15,7 @@ export const TSFW_BIN = join(ROOT, 'bin', 'tsfw');
  * setting in NODE_OPTIONS), so the daemon benchmarks measure the daemon as shipped.
  */
 export const SHIPPED_DAEMON_ENV = Object.fromEntries(
-  [...readFileSync(join(ROOT, 'systemd', 'tsfw.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+  [...readFileSync(join(ROOT, 'systemd', 'tsfw.service'), 'utf8').matchAll(/^Environment="?([A-Z_]+)=(.*?)"?$/gm)].map((m) => [m[1], m[2]]),
 );
 export const MEASURE = join(ROOT, 'bench', 'lib', 'measure.mjs');
 export const RESULTS_DIR = join(ROOT, 'bench', 'results');

@@ -74,6 +74,17 @@ describe('systemd/tsfw.service under a real systemd (PID 1 in private namespaces
     if (unattributed.length > 0) console.log(`systemd could not attribute ${unattributed.length} notification(s) of the systemd-notify child`);
   });
 
+  it('runs the daemon with the unit\'s memory settings: NODE_OPTIONS whole (quoted in the unit), no JIT, MemoryDenyWriteExecute', async () => {
+    const { MainPID: pid } = await host.show(UNIT, ['MainPID']);
+    const env = (await host.sh(`tr '\\0' '\\n' < /proc/${pid}/environ`)).split('\n');
+    expect(env).toContain('NODE_OPTIONS=--max-semi-space-size=1 --jitless');
+    expect(env.filter((e) => e.startsWith('GLIBC_TUNABLES='))).toHaveLength(1);
+    expect(await host.show(UNIT, ['MemoryDenyWriteExecute'])).toEqual({ MemoryDenyWriteExecute: 'yes' });
+    // No mapping of the daemon is both writable and executable, and it still repairs (below).
+    const maps = (await host.sh(`cat /proc/${pid}/maps`)).split('\n');
+    expect(maps.filter((l) => /^\S+ .wx/.test(l))).toEqual([]);
+  });
+
   it('reload runs a SIGHUP pass (ExecReload needs no /bin/kill)', async () => {
     expect((await host.run('test', ['-e', '/bin/kill'])).exitCode, 'the host must lack /bin/kill (procps)').not.toBe(0);
     // Debug level, so that the quiet pass the reload causes is logged too.
