@@ -46,7 +46,7 @@ WORKDIR /opt/tsfw
 ENV NODE_ENV=production
 # The daemon's memory settings, as in systemd/tsfw.service (docs/PERFORMANCE.md). The health
 # check runs without NODE_OPTIONS: any V8 flag makes node reject the bundle's code cache.
-ENV NODE_OPTIONS="--max-semi-space-size=1 --jitless"
+ENV NODE_OPTIONS="--max-semi-space-size=1 --jitless --expose-gc"
 ENV GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=65536
 COPY package.json ./
 COPY bin bin/

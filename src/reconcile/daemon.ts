@@ -15,6 +15,7 @@ import { converge } from './converge.js';
 import { ConfigKeeper } from './daemon-config.js';
 import { createDiscoveredDesired } from './discovered.js';
 import { createDaemonMetrics } from './daemon-metrics.js';
+import { createIdleCollector } from './idle-gc.js';
 import { FightLog } from './drift.js';
 import { withLock } from './lock.js';
 import { createPassLock } from './pass-lock.js';
@@ -105,6 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stateFile = statePath(options.runDir);
   const metrics = createDaemonMetrics(xlog);
   const discovered = createDiscoveredDesired(runner, dlog, options.hints?.addresses);
+  const collector = createIdleCollector(() => performance.now(), (globalThis as { gc?: () => void }).gc);
   const triggers = createTriggerSources({
     spawner: runner,
     trigger: (t: Trigger) => reconciler.trigger(t),
@@ -184,6 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       save(recordPass(state, outcome, facts(), Date.now()));
       metrics.record(outcome, state.backoff.active);
       if (outcome.result !== 'error') notifier.passed(statusLine(state));
+      collector.afterPass();
     },
   });
   let state: DaemonState = initialState(facts(), Date.now());

@@ -77,7 +77,7 @@ describe('systemd/tsfw.service under a real systemd (PID 1 in private namespaces
   it('runs the daemon with the unit\'s memory settings: NODE_OPTIONS whole (quoted in the unit), no JIT, MemoryDenyWriteExecute', async () => {
     const { MainPID: pid } = await host.show(UNIT, ['MainPID']);
     const env = (await host.sh(`tr '\\0' '\\n' < /proc/${pid}/environ`)).split('\n');
-    expect(env).toContain('NODE_OPTIONS=--max-semi-space-size=1 --jitless');
+    expect(env).toContain('NODE_OPTIONS=--max-semi-space-size=1 --jitless --expose-gc');
     expect(env.filter((e) => e.startsWith('GLIBC_TUNABLES='))).toHaveLength(1);
     expect(await host.show(UNIT, ['MemoryDenyWriteExecute'])).toEqual({ MemoryDenyWriteExecute: 'yes' });
     // No mapping of the daemon is both writable and executable, and it still repairs (below).

@@ -46,7 +46,7 @@ describe('systemd/tsfw.service', () => {
     const unit = readFileSync(UNIT, 'utf8');
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     const unitEnv = [...unit.matchAll(/^Environment="?([A-Z_]+)=(.+?)"?$/gm)].map((m) => [m[1], m[2]]);
-    expect(Object.fromEntries(unitEnv).NODE_OPTIONS).toMatch(/^--max-semi-space-size=\d+ --jitless$/);
+    expect(Object.fromEntries(unitEnv).NODE_OPTIONS).toMatch(/^--max-semi-space-size=\d+ --jitless --expose-gc$/);
     expect(Object.fromEntries(unitEnv).GLIBC_TUNABLES).toMatch(/^glibc\.malloc\./);
     expect([...dockerfile.matchAll(/^ENV (NODE_OPTIONS|GLIBC_TUNABLES)=(.+)$/gm)].map((m) => [m[1], m[2]!.replace(/^"(.*)"$/, '$1')])).toEqual(unitEnv);
     // Any V8 flag makes node reject the bundle's code cache: the short health check goes without.
