@@ -96,8 +96,8 @@ done
 health=$(buildah inspect --type image --format '{{.Docker.Config.Healthcheck.Test}}' "$IMAGE")
 [ "$health" = "[CMD env -u NODE_OPTIONS tsfw health]" ] || fail "HEALTHCHECK is '$health', not tsfw health without the daemon's NODE_OPTIONS"
 # The daemon's heap setting is the unit's (systemd/tsfw.service).
-unit_opts=$(sed -n 's/^Environment=NODE_OPTIONS=//p' systemd/tsfw.service)
-unit_tunables=$(sed -n 's/^Environment=GLIBC_TUNABLES=//p' systemd/tsfw.service)
+unit_opts=$(sed -n -E 's/^Environment="?NODE_OPTIONS=([^"]*)"?$/\1/p' systemd/tsfw.service)
+unit_tunables=$(sed -n -E 's/^Environment="?GLIBC_TUNABLES=([^"]*)"?$/\1/p' systemd/tsfw.service)
 image_opts=$(image_sh 'printf %s "$NODE_OPTIONS"')
 image_tunables=$(image_sh 'printf %s "$GLIBC_TUNABLES"')
 [ -n "$unit_opts" ] && [ "$image_opts" = "$unit_opts" ] || fail "the image's NODE_OPTIONS '$image_opts' differ from the unit's '$unit_opts'"
