@@ -14,7 +14,6 @@ export const effectModules = [
   'fs/promises',
   'node:child_process',
   'child_process',
-  'pino',
   'node-cron',
   'proper-lockfile',
 ];
@@ -90,6 +89,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // bin/ is CommonJS (bin/package.json): the launcher starts without node's ES module loader.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Only the CLI decides the process exit status.

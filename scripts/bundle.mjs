@@ -1,5 +1,5 @@
 // Builds dist/bundle/tsfw.cjs (the whole CLI in one file, for start-up time) and its V8 code
-// cache. Run by `make build` after tsc. bin/load.mjs explains how the two are used.
+// cache. Run by `make build` after tsc. bin/load.cjs explains how the two are used.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ const result = await build({
   banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
   plugins: [zodEnglishOnly],
-  // bin/load.mjs runs the bundle through vm.Script, where a real `import()` fails (no dynamic
+  // bin/load.cjs runs the bundle through vm.Script, where a real `import()` fails (no dynamic
   // import callback): every dynamic import, node's own modules included, becomes a require.
   supported: { 'dynamic-import': false },
   metafile: true,
@@ -70,7 +70,7 @@ const result = await build({
 // config memo's miss and hit paths (src/fsx/memo.ts) without touching the host's /run/tsfw.
 const TRAINER = `
 import { writeFileSync } from 'node:fs';
-import { cachePathFor, loadBundle, BUNDLE } from ${JSON.stringify(join(ROOT, 'bin', 'load.mjs'))};
+import { cachePathFor, loadBundle, BUNDLE } from ${JSON.stringify(join(ROOT, 'bin', 'load.cjs'))};
 import { readFileSync } from 'node:fs';
 const loaded = loadBundle({ useCache: false });
 const quiet = (stream) => { stream.write = () => true; };

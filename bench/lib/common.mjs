@@ -139,7 +139,7 @@ export function machine() {
 
 /** Whether bin/tsfw will run the bundled build with its code cache (printed with every result). */
 export function cliForm() {
-  const probe = `import { loadBundle } from ${JSON.stringify(join(ROOT, 'bin', 'load.mjs'))};
+  const probe = `import { loadBundle } from ${JSON.stringify(join(ROOT, 'bin', 'load.cjs'))};
 const b = loadBundle();
 console.log(JSON.stringify(b ? { form: 'bundle', codeCache: b.script.cachedDataRejected === false ? 'accepted' : b.script.cachedDataRejected === true ? 'rejected' : 'none' } : { form: 'modules' }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {

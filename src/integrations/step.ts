@@ -4,7 +4,7 @@ import { readIntegrationRecord, writeIntegrationRecord } from './record.js';
 import type { IntegrationRecord } from './record.js';
 import type { Integration, IntegrationChange, Manager } from './types.js';
 
-/** A minimal logger (pino's shape), so this module does not depend on the log setup. */
+/** A minimal logger (the shape of log/logger.ts), so this module does not depend on the log setup. */
 interface StepLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;

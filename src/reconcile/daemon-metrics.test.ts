@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrometheusText } from '../../test/helpers/prom-text.js';
 import { createDaemonMetrics } from './daemon-metrics.js';
 import type { PassOutcome } from './reconciler.js';
 
-const log = pino({ level: 'silent' });
+const log = createLogger('silent');
 
 const repaired: PassOutcome = {
   trigger: { cause: 'event' },

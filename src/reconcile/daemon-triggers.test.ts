@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/parse.js';
 import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
@@ -7,7 +7,7 @@ import { createTriggerSources } from './daemon-triggers.js';
 import { createWatchHints } from './freshness.js';
 import type { Trigger } from './reconciler.js';
 
-const quiet = pino({ level: 'silent' });
+const quiet = createLogger('silent');
 const config = (yaml: string) => parseConfigText(yaml, 'test').config;
 const scope = { tables: ['inet tsfw'], builtins: [] };
 

@@ -1,11 +1,11 @@
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/parse.js';
 import type { CommandResult, CommandRunner } from '../exec/runner.js';
 import { createDiscoveredDesired } from './discovered.js';
 import { createFreshness } from './freshness.js';
 
-const quiet = pino({ level: 'silent' });
+const quiet = createLogger('silent');
 const config = (yaml: string) => parseConfigText(yaml, 'test').config;
 
 /** `ip -j addr show dev tailscale0` with the address the test sets, counting reads. */

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChildExit, ProcessSpawner } from '../exec/runner.js';
 import { createFreshness } from './freshness.js';
@@ -31,7 +31,7 @@ function fakeSpawner() {
   return { spawner, children };
 }
 
-const quiet = pino({ level: 'silent' });
+const quiet = createLogger('silent');
 /**
  * The clock is vitest's fake one (setTimeout and performance.now), so the debounce and restart
  * delays are asserted exactly, whatever else the CI machine is busy with.
@@ -138,7 +138,7 @@ describe('nft monitor supervisor', () => {
 
   it('restarts a child that died, with growing delays, and runs a pass once it is back', async () => {
     const lines: Record<string, unknown>[] = [];
-    const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, done) => (lines.push(JSON.parse(String(c))), done()) }));
+    const log = createLogger('warn', new Writable({ write: (c, _e, done) => (lines.push(JSON.parse(String(c))), done()) }));
     const s = setup(log);
     s.monitor.start();
     s.children[0]!.exit({ exitCode: 1, stderr: 'netlink: Error: cannot open\n' });

@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../exec/runner.js';
 import { createNotifier, pingIntervalMs, watchdogMs } from './notify.js';
@@ -14,7 +14,7 @@ function recorder() {
   return { calls, runner };
 }
 
-const log = pino({ level: 'silent' });
+const log = createLogger('silent');
 
 describe('systemd notification', () => {
   it('does nothing without NOTIFY_SOCKET', async () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { describe, expect, it } from 'vitest';
 import type { Piece } from '../backends/transaction.js';
 import type { Backend, Plan } from '../backends/types.js';
@@ -51,7 +51,7 @@ function capture() {
       done();
     },
   });
-  return { lines, log: pino({ level: 'debug' }, stream) };
+  return { lines, log: createLogger('debug', stream) };
 }
 
 /** Time and timers the test moves by hand. */

@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { describe, expect, it } from 'vitest';
 import { cronMatches, numericCronFields, startSchedule } from './schedule.js';
 
@@ -9,7 +9,7 @@ describe('startSchedule', () => {
     const now = new Date();
     const lastDay = new Date(now.getFullYear(), now.getMonth() + 1, 0).getDate() === now.getDate();
     let ticks = 0;
-    const schedule = startSchedule(expression, () => ticks++, pino({ level: 'silent' }));
+    const schedule = startSchedule(expression, () => ticks++, createLogger('silent'));
     await new Promise((r) => setTimeout(r, 2_300));
     await schedule.stop();
     const seen = ticks;

@@ -88,7 +88,7 @@ export function describeSysctls(runDir: string): { key: string; value: string | 
   });
 }
 
-/** A minimal logger (pino's shape), so this module does not depend on the log setup. */
+/** A minimal logger (the shape of log/logger.ts), so this module does not depend on the log setup. */
 interface StepLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;

@@ -21,7 +21,7 @@ import { probeUdp } from '../helpers/udp.js';
 /** Restarts per case: three (the issue's acceptance); TSFW_DOCKER_RESTARTS runs more by hand. */
 const RESTARTS = Number(process.env.TSFW_DOCKER_RESTARTS ?? 3);
 
-/** pino's numeric level for `error`. */
+/** The log's numeric level for `error` (src/log/logger.ts). */
 const ERROR = 50;
 
 describe('dockerd restarts under the tsfw daemon', () => {

@@ -60,7 +60,7 @@ describe('npm package (pack, global install into a temp prefix)', { timeout: 300
   it('ships the CLI, rules, systemd unit, docs and Ansible role, and no sources, tests or dev files', () => {
     const paths = packed.files.map((f) => f.path);
     for (const wanted of [
-      'package.json', 'README.md', 'bin/tsfw', 'bin/load.mjs', 'dist/cli/main.js', 'rules/tailscale.yaml',
+      'package.json', 'README.md', 'bin/tsfw', 'bin/load.cjs', 'bin/package.json', 'dist/cli/main.js', 'rules/tailscale.yaml',
       'systemd/tsfw.service', 'docs/install.md', 'ansible/roles/tsfw/tasks/main.yml',
     ]) {
       expect(paths, wanted).toContain(wanted);

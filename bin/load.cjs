@@ -7,14 +7,14 @@
 // cache covers. A cache from another Node/V8 build is rejected by V8 itself and the bundle is
 // compiled normally. The cache file name carries the build id written at the end of the bundle,
 // so a rebuilt bundle never meets an old cache.
-import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
 
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-export const BUNDLE = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
+const ROOT = dirname(__dirname);
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
 const MODULES_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
 
 /** The wrapper Node itself puts around CommonJS files; the cache is made for exactly this text. */
@@ -22,7 +22,7 @@ const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const TAIL = '\n});';
 
 /** The cache file for a bundle's source, or undefined when the bundle carries no build id. */
-export function cachePathFor(source) {
+function cachePathFor(source) {
   const id = /\/\/# tsfw-build=([0-9a-f]+)\s*$/.exec(source.slice(-80))?.[1];
   return id ? join(dirname(BUNDLE), `tsfw-${id}.v8cache`) : undefined;
 }
@@ -41,7 +41,7 @@ function mtime(path) {
  * was re-run without re-bundling: the bundle would be stale), or with TSFW_NO_BUNDLE=1 (used by
  * bench/startup.mjs to measure both forms in one run).
  */
-export function loadBundle({ useCache = true } = {}) {
+function loadBundle({ useCache = true } = {}) {
   if (process.env.TSFW_NO_BUNDLE === '1') return undefined;
   const bundleTime = mtime(BUNDLE);
   if (bundleTime === undefined) return undefined;
@@ -64,8 +64,10 @@ export function loadBundle({ useCache = true } = {}) {
 }
 
 /** The CLI's `run(argv) → exit status`, from the bundle when usable, else from dist/cli. */
-export async function loadCli() {
+async function loadCli() {
   const bundled = loadBundle();
   if (bundled) return bundled.exports;
   return import('../dist/cli/main.js');
 }
+
+module.exports = { BUNDLE, cachePathFor, loadBundle, loadCli };
