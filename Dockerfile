@@ -16,8 +16,8 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# Compile TypeScript and the one-file bundle of the CLI with every dependency inside it
-# (scripts/bundle.mjs), plus its V8 code cache made by this same Node.
+# Compile TypeScript and the bundle of the CLI with every dependency inside it (scripts/bundle.mjs:
+# tsfw.cjs and tsfw-libs.cjs), plus their V8 code caches made by this same Node.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

@@ -1,7 +1,9 @@
 // Loads the CLI for bin/tsfw, cheapest form first.
 //
 // `make build` writes two forms of the CLI: dist/cli/*.js (tsc, one file per module) and
-// dist/bundle/tsfw.cjs (esbuild, one file) with a V8 code cache beside it. Node 20 has no built-in
+// dist/bundle/ (esbuild): tsfw.cjs, the CLI, and tsfw-libs.cjs, the libraries a converged pass
+// does not call (zod, YAML, prom-client, node-cron), each with a V8 code cache beside it; the
+// second is compiled only when the CLI first imports one of them (libModule). Node 20 has no built-in
 // compile cache (module.enableCompileCache arrived in Node 22), so the bundle is compiled here
 // through vm.Script with `cachedData`: V8 then skips parsing and compiling every function the
 // cache covers. A cache from another Node/V8 build is rejected by V8 itself and the bundle is
@@ -10,21 +12,23 @@
 'use strict';
 const { readFileSync, statSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { dirname, join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
 const ROOT = dirname(__dirname);
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
+/** The libraries a converged pass does not call (scripts/bundle.mjs says which), loaded on first use. */
+const LIBS = join(ROOT, 'dist', 'bundle', 'tsfw-libs.cjs');
 const MODULES_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
 
 /** The wrapper Node itself puts around CommonJS files; the cache is made for exactly this text. */
 const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const TAIL = '\n});';
 
-/** The cache file for a bundle's source, or undefined when the bundle carries no build id. */
-function cachePathFor(source) {
+/** The cache file for a bundle's source (`tsfw-<id>.v8cache`, `tsfw-libs-<id>.v8cache`), or undefined without a build id. */
+function cachePathFor(source, file = BUNDLE) {
   const id = /\/\/# tsfw-build=([0-9a-f]+)\s*$/.exec(source.slice(-80))?.[1];
-  return id ? join(dirname(BUNDLE), `tsfw-${id}.v8cache`) : undefined;
+  return id ? join(dirname(file), `${basename(file, '.cjs')}-${id}.v8cache`) : undefined;
 }
 
 function mtime(path) {
@@ -33,6 +37,30 @@ function mtime(path) {
   } catch {
     return undefined;
   }
+}
+
+/** Whether compiles use the caches; the build's trainer compiles without them. */
+let useCaches = true;
+/** Every bundle compiled in this process, for the trainer to serialise. */
+const compiled = new Map();
+
+/** Compiles one bundle (with its code cache when there is one) and runs it; returns its exports. */
+function compileAndRun(file) {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = useCaches ? cachePathFor(source, file) : undefined;
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(HEAD + source + TAIL, { filename: file, cachedData });
+  compiled.set(file, script);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
 }
 
 /**
@@ -47,20 +75,22 @@ function loadBundle({ useCache = true } = {}) {
   if (bundleTime === undefined) return undefined;
   const modulesTime = mtime(MODULES_ENTRY);
   if (modulesTime !== undefined && modulesTime > bundleTime) return undefined;
-  const source = readFileSync(BUNDLE, 'utf8');
-  const cacheFile = useCache ? cachePathFor(source) : undefined;
-  let cachedData;
-  if (cacheFile) {
-    try {
-      cachedData = readFileSync(cacheFile);
-    } catch {
-      cachedData = undefined;
-    }
-  }
-  const script = new Script(HEAD + source + TAIL, { filename: BUNDLE, cachedData });
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
-  return { exports: module.exports, script };
+  useCaches = useCache;
+  const exports = compileAndRun(BUNDLE);
+  return { exports, script: compiled.get(BUNDLE) };
+}
+
+let libs;
+/** One library of tsfw-libs.cjs (the bundle's `import ... from 'zod'` comes here); it is compiled on first use. */
+function libModule(name) {
+  libs ??= compileAndRun(LIBS).libs;
+  if (!(name in libs)) throw new Error(`${LIBS} has no ${name} (rebuild with make build)`);
+  return libs[name];
+}
+
+/** The bundles compiled so far and their scripts: the build writes their code caches from these. */
+function compiledScripts() {
+  return [...compiled];
 }
 
 /** The CLI's `run(argv) → exit status`, from the bundle when usable, else from dist/cli. */
@@ -70,4 +100,4 @@ async function loadCli() {
   return import('../dist/cli/main.js');
 }
 
-module.exports = { BUNDLE, cachePathFor, loadBundle, loadCli };
+module.exports = { BUNDLE, cachePathFor, compiledScripts, libModule, loadBundle, loadCli };

@@ -10,6 +10,27 @@ import { build } from 'esbuild';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const OUT = join(ROOT, 'dist', 'bundle', 'tsfw.cjs');
+const LIBS_OUT = join(ROOT, 'dist', 'bundle', 'tsfw-libs.cjs');
+
+/**
+ * The libraries a converged pass never calls (zod and YAML: a config or ruleset memo miss,
+ * validate, render; prom-client and node-cron: the daemon) go into a bundle of their own,
+ * tsfw-libs.cjs, which bin/load.cjs compiles (with its own code cache) the first time the CLI
+ * imports one of them. Every other run compiles and evaluates 300 KiB less: esbuild sets up an
+ * ES module's export object at bundle evaluation even when nothing imports it.
+ */
+const LIBS = ['zod', 'yaml', 'prom-client', 'node-cron'];
+const separateLibs = {
+  name: 'separate-libs',
+  setup(b) {
+    const filter = new RegExp(`^(${LIBS.map((l) => l.replace(/[.-]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'tsfw-lib' }));
+    b.onLoad({ filter: /.*/, namespace: 'tsfw-lib' }, (args) => ({
+      contents: `module.exports = __tsfwLib(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 mkdirSync(dirname(OUT), { recursive: true });
 for (const old of readdirSync(dirname(OUT))) rmSync(join(dirname(OUT), old));
@@ -41,9 +62,7 @@ const precompiled = JSON.stringify(precompileProfiles(`${join(ROOT, 'rules')}/`)
 writeFileSync(join(ROOT, 'dist', 'precompiled-profiles.json'), `${precompiled}\n`);
 
 const buildId = randomBytes(8).toString('hex');
-const result = await build({
-  entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-  outfile: OUT,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -51,16 +70,42 @@ const result = await build({
   minify: process.env.TSFW_BUNDLE_DEBUG !== "1",
   legalComments: 'eof',
   logLevel: 'warning',
-  // The sources find package.json and rules/ relative to their own file; dist/bundle/ sits at the
-  // same depth as dist/cli/, so the same relative paths hold for the bundle.
-  define: { 'import.meta.url': '__tsfwImportMetaUrl', TSFW_PRECOMPILED_PROFILES: precompiled, TSFW_BUILD_ID: JSON.stringify(buildId) },
-  banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   footer: { js: `//# tsfw-build=${buildId}` },
-  plugins: [zodEnglishOnly],
-  // bin/load.cjs runs the bundle through vm.Script, where a real `import()` fails (no dynamic
+  // bin/load.cjs runs the bundles through vm.Script, where a real `import()` fails (no dynamic
   // import callback): every dynamic import, node's own modules included, becomes a require.
   supported: { 'dynamic-import': false },
   metafile: true,
+};
+const libs = await build({
+  ...common,
+  // `import * as` for zod, an ES module (its ESM files are the ones zodEnglishOnly trims); the
+  // default import of a CommonJS library is its module.exports, exactly what the main bundle's
+  // own import of it would have seen.
+  stdin: {
+    contents: [
+      ...LIBS.map((l, i) => (l === 'zod' ? `import * as lib${i} from 'zod';` : `import lib${i} from ${JSON.stringify(l)};`)),
+      `export const libs = { ${LIBS.map((l, i) => `${JSON.stringify(l)}: lib${i}`).join(', ')} };`,
+    ].join('\n'),
+    resolveDir: ROOT,
+    sourcefile: 'tsfw-libs.js',
+    loader: 'js',
+  },
+  outfile: LIBS_OUT,
+  // node-cron's ES build names its own file (import.meta.url), as in the main bundle below.
+  define: { 'import.meta.url': '__tsfwImportMetaUrl' },
+  banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [zodEnglishOnly],
+});
+const result = await build({
+  ...common,
+  entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+  outfile: OUT,
+  // The sources find package.json and rules/ relative to their own file; dist/bundle/ sits at the
+  // same depth as dist/cli/, so the same relative paths hold for the bundle.
+  define: { 'import.meta.url': '__tsfwImportMetaUrl', TSFW_PRECOMPILED_PROFILES: precompiled, TSFW_BUILD_ID: JSON.stringify(buildId) },
+  // __tsfwLib: bin/load.cjs's loader of tsfw-libs.cjs, found by the same relative path.
+  banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __tsfwLib = (name) => require(require('node:path').join(__dirname, '..', '..', 'bin', 'load.cjs')).libModule(name);" },
+  plugins: [separateLibs],
 });
 
 // Train the cache: run commands that need no privileges and touch no firewall, so V8 compiles
@@ -70,7 +115,7 @@ const result = await build({
 // config memo's miss and hit paths (src/fsx/memo.ts) without touching the host's /run/tsfw.
 const TRAINER = `
 import { writeFileSync } from 'node:fs';
-import { cachePathFor, loadBundle, BUNDLE } from ${JSON.stringify(join(ROOT, 'bin', 'load.cjs'))};
+import { cachePathFor, compiledScripts, loadBundle } from ${JSON.stringify(join(ROOT, 'bin', 'load.cjs'))};
 import { readFileSync } from 'node:fs';
 const loaded = loadBundle({ useCache: false });
 const quiet = (stream) => { stream.write = () => true; };
@@ -82,7 +127,7 @@ for (const argv of [
   ['reconcile', '-c', cfg, '--backend', 'nftables'], ['reconcile', '--json', '-c', cfg],
   ['status', '-c', cfg], ['apply', '--dry-run', '-c', cfg], ['--help'], ['no-such-command'],
 ]) await loaded.exports.run(argv);
-writeFileSync(cachePathFor(readFileSync(BUNDLE, 'utf8')), loaded.script.createCachedData());
+for (const [file, script] of compiledScripts()) writeFileSync(cachePathFor(readFileSync(file, 'utf8'), file), script.createCachedData());
 process.exitCode = 0;
 `;
 const trainDir = mkdtempSync(join(tmpdir(), 'tsfw-train-'));
@@ -95,5 +140,5 @@ if (trained.status !== 0) {
   // The bundle works without its cache, only slower: warn, don't fail the build.
   console.warn(`bundle: code cache not written (trainer exited ${trained.status})`);
 }
-const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
-console.log(`bundle: ${OUT} (${Math.round(bytes / 1024)} KiB, build ${buildId})`);
+const kib = (r) => Math.round((Object.values(r.metafile.outputs)[0]?.bytes ?? 0) / 1024);
+console.log(`bundle: ${OUT} (${kib(result)} KiB) and ${LIBS_OUT} (${kib(libs)} KiB), build ${buildId}`);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
  * so zod and YAML cost a CLI run nothing as long as no module reaches them through a static
  * import from the entry (they are imported where they run: a config memo miss, validate, render,
  * cleanup, apply --mode). A static import added anywhere on the way fails here, naming the chain.
+ * The bundle goes one step further and keeps them in a file of their own (scripts/bundle.mjs).
  */
 async function staticChains(entry: string, prefix: string): Promise<string[]> {
   const result = await build({
@@ -33,6 +34,13 @@ describe('the CLI start-up graph', () => {
   it('reaches neither zod nor yaml through static imports', async () => {
     expect(await staticChains('src/cli/main.ts', 'node_modules/zod/')).toEqual([]);
     expect(await staticChains('src/cli/main.ts', 'node_modules/yaml/')).toEqual([]);
+  }, 30_000);
+
+  // scripts/bundle.mjs puts these in tsfw-libs.cjs with zod and YAML: a static import of either
+  // would compile that whole bundle on every run.
+  it('reaches neither prom-client nor node-cron through static imports', async () => {
+    expect(await staticChains('src/cli/main.ts', 'node_modules/prom-client/')).toEqual([]);
+    expect(await staticChains('src/cli/main.ts', 'node_modules/node-cron/')).toEqual([]);
   }, 30_000);
 
   it('the walk itself finds what is imported statically', async () => {
