@@ -37,15 +37,18 @@ for (const old of readdirSync(dirname(OUT))) rmSync(join(dirname(OUT), old));
 
 /**
  * zod re-exports every message locale (`z.locales`, about a quarter of the bundle); tsfw only uses
- * English, which zod installs itself. The re-export is replaced by English alone.
+ * English, which zod installs itself. The re-export is replaced by English alone, in zod's ES
+ * module files and in its CommonJS ones (what `require('zod')` in the libraries bundle reads).
  */
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' } : undefined);
+    b.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`) ? { path: join(dirname(args.importer), '..', 'locales', args.path.endsWith('.cjs') ? 'index.cjs' : 'index.js'), namespace: 'zod-locales' } : undefined);
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      contents: args.path.endsWith('.cjs')
+        ? `exports.en = require(${JSON.stringify(join(dirname(args.path), 'en.cjs'))}).default;`
+        : `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
       resolveDir: dirname(args.path),
     }));
   },
@@ -78,22 +81,15 @@ const common = {
 };
 const libs = await build({
   ...common,
-  // `import * as` for zod, an ES module (its ESM files are the ones zodEnglishOnly trims); the
-  // default import of a CommonJS library is its module.exports, exactly what the main bundle's
-  // own import of it would have seen.
+  // One getter per library, so each is evaluated when first used: a config memo miss needs zod
+  // and YAML, not prom-client (which loads http, https, tls and zlib) or node-cron.
   stdin: {
-    contents: [
-      ...LIBS.map((l, i) => (l === 'zod' ? `import * as lib${i} from 'zod';` : `import lib${i} from ${JSON.stringify(l)};`)),
-      `export const libs = { ${LIBS.map((l, i) => `${JSON.stringify(l)}: lib${i}`).join(', ')} };`,
-    ].join('\n'),
+    contents: `exports.libs = { ${LIBS.map((l) => `get ${JSON.stringify(l)}() { return require(${JSON.stringify(l)}); }`).join(', ')} };`,
     resolveDir: ROOT,
-    sourcefile: 'tsfw-libs.js',
+    sourcefile: 'tsfw-libs.cjs',
     loader: 'js',
   },
   outfile: LIBS_OUT,
-  // node-cron's ES build names its own file (import.meta.url), as in the main bundle below.
-  define: { 'import.meta.url': '__tsfwImportMetaUrl' },
-  banner: { js: "var __tsfwImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [zodEnglishOnly],
 });
 const result = await build({
