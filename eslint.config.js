@@ -15,7 +15,6 @@ export const effectModules = [
   'node:child_process',
   'child_process',
   'node-cron',
-  'proper-lockfile',
 ];
 
 /** The pure modules: checked here for direct imports, by the import-boundary test transitively. */

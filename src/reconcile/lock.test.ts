@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -83,7 +83,7 @@ describe('the shared lock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('takes over a lock nobody refreshed for the stale period (proper-lockfile)', async () => {
+  it('takes over a lock nobody refreshed for the stale period', async () => {
     const dir = runDir();
     mkdirSync(join(dir, 'lock'));
     const old = new Date(Date.now() - 60_000);
@@ -103,4 +103,43 @@ describe('the shared lock', () => {
     await release();
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('keeps a held lock fresh: its mtime is touched while held, so no contender finds it stale', async () => {
+    const dir = runDir();
+    const release = await acquireLock({ runDir: dir });
+    try {
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(dir, 'lock'), old, old);
+      await until(() => statSync(join(dir, 'lock')).mtimeMs > Date.now() - 30_000, 5_000);
+      await expect(acquireLock({ runDir: dir, waitMs: 100 })).rejects.toBeInstanceOf(LockBusyError);
+    } finally {
+      await release();
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('says once when the lock was taken over while held, and then leaves the new holder\'s lock alone', async () => {
+    const dir = runDir();
+    const compromised: Error[] = [];
+    const release = await acquireLock({ runDir: dir, onCompromised: (e) => compromised.push(e) });
+    // What a contender does with a lock it found stale: moves it aside and takes its own.
+    renameSync(join(dir, 'lock'), join(dir, 'lock.dead-test'));
+    mkdirSync(join(dir, 'lock'));
+    plantOwner(dir, 1);
+    await until(() => compromised.length > 0, 5_000);
+    expect(compromised[0]!.message).toMatch(/taken over while held/);
+    await release();
+    expect(readdirSync(join(dir, 'lock'))).toEqual([`owner.1.${pidns()}`]);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(compromised).toHaveLength(1);
+  });
 });
+
+/** Waits for a condition (polling every 20 ms), failing after timeoutMs. */
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

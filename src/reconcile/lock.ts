@@ -1,6 +1,5 @@
-import fs, { closeSync, constants, fchmodSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { createExclusive } from '../fsx/atomic-write.js';
 import { ensureTrustedDir } from '../fsx/safe-dir.js';
 import { isPidAlive } from './pid-alive.js';
@@ -8,13 +7,19 @@ import { randomHex } from '../fsx/random.js';
 
 /**
  * The one lock shared by the CLI's writing commands (apply, reconcile, cleanup) and every daemon
- * pass, so `tsfw reconcile` from Ansible and a daemon pass never interleave. proper-lockfile
- * makes the lock (an atomic mkdir kept fresh by mtime updates; a lock not refreshed for `stale`
- * ms is taken over). A lock left by a SIGKILLed process is also recovered at once: its directory
- * names the owner's pid, and a dead owner in our pid namespace cannot be holding it. The owner
- * record is an empty file whose name carries the pid (`owner.<pid>.<pid namespace inode>`), so
- * the lock works in a full run directory too (an empty file needs no data blocks), and the run
- * directory must be trusted (fsx/safe-dir.ts): the lock directory is 0755, its record 0644.
+ * pass, so `tsfw reconcile` from Ansible and a daemon pass never interleave.
+ *
+ * The lock is a directory, `<run dir>/lock`, built under a random name with its owner record
+ * inside and renamed into place: atomic, and it fails while a lock exists, so there is no moment
+ * at which a killed holder leaves a lock that does not name it. The holder touches its mtime
+ * every UPDATE_MS; a lock not touched for STALE_MS (a holder stopped or frozen, or one in another
+ * pid namespace that died) is taken over. A lock left by a SIGKILLed process is recovered at
+ * once: its record names the owner's pid, and a dead owner in our pid namespace cannot hold it.
+ * The owner record is an empty file whose name carries the pid (`owner.<pid>.<pid namespace
+ * inode>`), so the lock works in a full run directory too (an empty file needs no data blocks),
+ * and the run directory must be trusted (fsx/safe-dir.ts): the lock directory is 0755, its
+ * record 0644. (tsfw's own since proper-lockfile, graceful-fs and signal-exit cost every CLI
+ * start about 3 ms of module evaluation for these few calls: docs/PERFORMANCE.md.)
  */
 
 export { DEFAULT_RUN_DIR, runDirFrom } from '../fsx/run-dir.js';
@@ -50,37 +55,19 @@ interface Owner {
 /** Takes the lock, waiting up to `waitMs` for the current holder. */
 export async function acquireLock(options: LockOptions): Promise<Release> {
   ensureTrustedDir(options.runDir, 0o755, 'run directory');
-  const target = join(options.runDir, 'tsfw');
   const lockPath = join(options.runDir, 'lock');
   const waitMs = options.waitMs ?? 30_000;
   const started = performance.now();
   let delay = 2;
   for (;;) {
-    try {
-      const release = await lockfile.lock(target, {
-        realpath: false,
-        fs: ownerRecordingFs(),
-        lockfilePath: lockPath,
-        stale: STALE_MS,
-        update: UPDATE_MS,
-        retries: 0,
-        onCompromised: options.onCompromised ?? (() => undefined),
-      });
-      return async () => {
-        await release().catch(() => undefined);
-      };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // proper-lockfile found it stale but cannot rmdir it: its holder's owner record is inside.
-      if (code === 'ENOTEMPTY') {
-        moveAside(lockPath, (moved) => isStale(moved));
-        continue;
-      }
-      if (code !== 'ELOCKED') throw error;
-    }
+    if (createLock(lockPath)) return holdLock(lockPath, options.onCompromised ?? (() => undefined));
     const owner = readOwner(lockPath);
     if (owner && isDead(owner)) {
       moveAside(lockPath, (moved) => readOwner(moved)?.pid === owner.pid);
+      continue;
+    }
+    if (isStale(lockPath)) {
+      moveAside(lockPath, (moved) => isStale(moved));
       continue;
     }
     const waited = performance.now() - started;
@@ -101,36 +88,66 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
 }
 
 /**
- * proper-lockfile's file system, with the lock directory created already holding its owner record
- * (built under a random temporary name, then renamed into place: atomic, and fails if a lock
- * exists), so there is no moment at which a killed holder leaves a lock that does not name it.
+ * Creates the lock directory already holding this process's owner record, under a temporary
+ * name renamed into place. False when a lock exists (the rename fails on a directory that is
+ * not empty, and a held lock always holds its record).
  */
-function ownerRecordingFs() {
-  const record = ownRecordName();
-  return {
-    ...fs,
-    mkdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
-      const temp = `${path}.new-${randomHex(8)}`;
-      try {
-        makeLockDir(temp);
-        createExclusive(join(temp, record), '', 0o644);
-        renameSync(temp, path);
-        callback(null);
-      } catch (error) {
-        rmSync(temp, { recursive: true, force: true });
-        const code = (error as NodeJS.ErrnoException).code;
-        callback(code === 'ENOTEMPTY' || code === 'EEXIST' ? Object.assign(new Error(`${path} exists`), { code: 'EEXIST' }) : (error as NodeJS.ErrnoException));
-      }
-    },
-    rmdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
-      removeOwnerRecords(path);
-      fs.rmdir(path, callback);
-    },
-    rmdirSync(path: string) {
-      removeOwnerRecords(path);
-      fs.rmdirSync(path);
-    },
+function createLock(lockPath: string): boolean {
+  const temp = `${lockPath}.new-${randomHex(8)}`;
+  try {
+    makeLockDir(temp);
+    createExclusive(join(temp, ownRecordName()), '', 0o644);
+    renameSync(temp, lockPath);
+    return true;
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Keeps a taken lock fresh (its mtime every UPDATE_MS, on a timer that does not keep the process
+ * alive) and tells `onCompromised` once when its record is gone from it (taken over after the
+ * holder stalled for STALE_MS). Released by the returned function, or at exit if the process ends
+ * holding it.
+ */
+function holdLock(lockPath: string, onCompromised: (error: Error) => void): Release {
+  const record = join(lockPath, ownRecordName());
+  let held = true;
+  const stop = (): void => {
+    held = false;
+    clearInterval(timer);
+    process.removeListener('exit', release);
   };
+  const release = (): void => {
+    if (!held) return;
+    stop();
+    if (!existsSync(record)) return; // taken over: the lock there is someone else's now
+    removeOwnerRecords(lockPath);
+    try {
+      rmdirSync(lockPath);
+    } catch {
+      // gone already, or not empty: not ours to remove
+    }
+  };
+  const timer = setInterval(() => {
+    if (existsSync(record)) {
+      try {
+        const now = new Date();
+        utimesSync(lockPath, now, now);
+        return;
+      } catch {
+        // moved aside between the check and the touch: compromised, as below
+      }
+    }
+    stop();
+    onCompromised(new Error(`${lockPath} was taken over while held (not refreshed for ${STALE_MS} ms)`));
+  }, UPDATE_MS);
+  timer.unref();
+  process.once('exit', release);
+  return async () => release();
 }
 
 /** mkdir with an exact 0755 (set on a descriptor of the new directory: the umask does not apply). */
@@ -150,10 +167,9 @@ function ownRecordName(): string {
 }
 
 /**
- * Removes this process's own record only. Two exit hooks (ours and proper-lockfile's) both release
- * the lock; by the second, another process may already hold a new lock at the same path (a rename
- * onto the emptied directory), and removing its record would delete that lock under it. A lock
- * that still holds another record is not removed (rmdir fails: not empty).
+ * Removes this process's own record only: another process may already hold a new lock at the
+ * same path (a rename onto an emptied directory), and removing its record would delete that lock
+ * under it. A lock that still holds another record is not removed (rmdir fails: not empty).
  */
 function removeOwnerRecords(lockPath: string): void {
   rmSync(join(lockPath, ownRecordName()), { force: true });
@@ -177,7 +193,7 @@ function pidNamespace(): string {
 }
 
 function readOwner(lockPath: string): Owner | undefined {
-  // Absent while the holder is between mkdir and rename (never, with ownerRecordingFs) or gone.
+  // Absent only when the lock is gone: it is created holding its record (createLock).
   for (const name of ownerRecords(lockPath)) {
     const match = /^owner\.(\d+)\.(\w+)$/.exec(name);
     if (match) return { pid: Number(match[1]), pidns: match[2]! };

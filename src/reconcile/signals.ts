@@ -3,8 +3,8 @@
  * never removed while the process lives.
  *
  * Why it matters: Node applies a signal's default action (death) when a signal arrives with no
- * listener, and the `signal-exit` copies inside execa and proper-lockfile re-raise a signal when
- * theirs are the only listeners. A daemon that listened only once its start-up pass had finished,
+ * listener, and a `signal-exit` copy (execa and proper-lockfile each carried one) re-raises a signal
+ * when its listener is the only one. A daemon that listened only once its start-up pass had finished,
  * and stopped listening as soon as it began to stop, died of SIGHUP or SIGTERM (exit 129 / 143) in
  * those windows: after state.json already said `ready`, and on a second SIGTERM during shutdown.
  * This gate listens from the first moment, queues what arrives before the daemon can act on it (a
