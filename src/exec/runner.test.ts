@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { ExecError } from './errors.js';
 import { createProcessRunner, lineSplitter } from './runner.js';
 
@@ -19,6 +22,27 @@ describe('process runner', () => {
   it('hands input to the child as a readable file descriptor (nft -f - opens /dev/stdin)', async () => {
     const r = await runner.run('sh', ['-c', 'cat /dev/stdin'], { input: 'table inet t {}\n' });
     expect(r.stdout).toBe('table inet t {}\n');
+  });
+
+  it('leaves nothing in the temp directory, not even a directory, for any input (a CLI run from cron every minute)', async () => {
+    const previous = process.env.TMPDIR;
+    const dir = mkdtempSync(join(tmpdir(), 'tsfw-runner-test-'));
+    process.env.TMPDIR = dir;
+    try {
+      // A runner module of its own: nothing cached from the tests above.
+      vi.resetModules();
+      const runner = (await import('./runner.js')).createProcessRunner();
+      const big = `# ü\n${'-A ts-input -j ACCEPT\n'.repeat(20_000)}`;
+      for (const input of ['', 'table inet t {}\n', big]) {
+        const r = await runner.run('sh', ['-c', 'cat /dev/stdin'], { input });
+        expect(r.stdout).toBe(input);
+        expect(readdirSync(dir)).toEqual([]);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a non-zero exit is a classified error, or a result with allowFailure', async () => {

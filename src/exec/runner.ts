@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomHex } from '../fsx/random.js';
 import type { ChildGuard } from './child-guard.js';
 import { ExecError, classifyFailure } from './errors.js';
 
@@ -213,20 +214,36 @@ function startWatcher([command, commandArgs]: readonly [string, readonly string[
   };
 }
 
-let inputDir: string | undefined;
-let inputSeq = 0;
-
 /**
  * Stdin for a child is a descriptor of an unlinked private temp file, not a pipe: Node's stdio pipes are Unix
- * sockets, and `nft -f -` opens /dev/stdin by path, which fails on a socket (ENXIO).
+ * sockets, and `nft -f -` opens /dev/stdin by path, which fails on a socket (ENXIO). The file gets a random
+ * name in the temp directory, is created exclusively (never through a planted name or symlink), 0600, and
+ * unlinked at once: the descriptor keeps the content readable and nothing is left behind, not even a
+ * directory. The input is written at offset 0 without moving the descriptor's offset, so the child reads it
+ * from the start.
  */
 function openInputFile(input: string): number {
-  inputDir ??= mkdtempSync(join(tmpdir(), 'tsfw-'));
-  const file = join(inputDir, `stdin-${inputSeq++}`);
-  writeFileSync(file, input, { mode: 0o600 });
-  const fd = openSync(file, 'r');
-  rmSync(file); // the open descriptor keeps the content readable; nothing is left behind
-  return fd;
+  const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  for (let attempt = 0; ; attempt++) {
+    const file = join(tmpdir(), `tsfw-stdin-${randomHex(8)}`);
+    let fd: number;
+    try {
+      fd = openSync(file, flags, 0o600);
+    } catch (error) {
+      // A name that exists already (64 random bits: planted, not chance): take another.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
+      throw error;
+    }
+    try {
+      unlinkSync(file);
+      const bytes = Buffer.from(input);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
+      return fd;
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
 }
 
 /** Runs every command inside a network namespace (`ip netns exec NAME ...`); used by tests. */
