@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tsfw image from the Dockerfile with buildah and proves it in throwaway network
-# namespaces (`make image-test`, part of `make test`). The host's own ruleset is never touched.
+# namespaces (`make image-test`, part of `make test`). The host's own ruleset is never touched:
+# the script compares the host's ruleset and interfaces before and after, and fails on a change.
 #
 # 1. Base image: scripts/node-image-standin.sh makes sure the Dockerfile's base is in buildah's
 #    storage (present, pulled, or a local stand-in built from Debian 12 + Node from the npm
@@ -37,6 +38,11 @@ fail() {
 command -v buildah >/dev/null 2>&1 || fail "buildah is missing (make image-test installs it)"
 [ -f dist/bundle/tsfw.cjs ] || fail "run \`make build\` first (the reference apply uses the checkout)"
 
+# The host's own network namespace must come out as it went in: its ruleset (without counters)
+# and its interfaces. buildah's defaults would change it (see the build and the health check).
+host_state() { nft -s list ruleset; ip -o link show | awk -F': ' '{print $2}' | sort; }
+host_before=$(host_state)
+
 echo "== base image"
 scripts/node-image-standin.sh "$BASE"
 standin=$(buildah inspect --type image --format '{{index .Docker.Config.Labels "org.tsfw.standin"}}' "$BASE" 2>/dev/null || true)
@@ -44,7 +50,10 @@ standin=$(buildah inspect --type image --format '{{index .Docker.Config.Labels "
 
 echo "== building $IMAGE"
 previous=$(buildah images -q --no-trunc "$IMAGE" 2>/dev/null || true)
-buildah bud --pull=never --format docker --build-arg "NODE_IMAGE=$BASE" -t "$IMAGE" . >/dev/null
+# --network host: the build's RUN steps (apt-get, npm ci) use the host's network as it is. buildah's
+# default gives each RUN step a CNI bridge, which creates cni-podman0 and CNI-FORWARD/CNI-ADMIN
+# chains in the host's own namespace and leaves them there.
+buildah bud --pull=never --network host --format docker --build-arg "NODE_IMAGE=$BASE" -t "$IMAGE" . >/dev/null
 # The previous build of this tag is garbage now: drop it, so repeated runs do not fill the storage.
 [ -n "$previous" ] && [ "$previous" != "$(buildah images -q --no-trunc "$IMAGE")" ] && buildah rmi "$previous" >/dev/null 2>&1 || true
 
@@ -161,7 +170,10 @@ echo "== default command (daemon) repairs a flushed ruleset; HEALTHCHECK follows
 ip netns exec "$ns" nft flush ruleset
 ctr=$(new_ctr)
 # --pid host: the health check below runs in another container of the same rootfs (buildah has no
-# exec) and must see the daemon's pid the way `docker exec` would.
+# exec) and must see the daemon's pid the way `docker exec` would. It joins the daemon's network
+# namespace too, as `docker exec` does: buildah 1.28 given no network together with the host's pid
+# namespace attaches the container to its CNI bridge instead, creating cni-podman0 and CNI chains
+# in the host's own namespace.
 buildah run --network "ns:/run/netns/$ns" --pid host "${caps[@]}" -v "$cfg:/etc/tsfw" "$ctr" -- tsfw daemon 2> >(tee "$work/daemon.log" >&2) &
 daemon_job=$!
 repaired=0
@@ -171,7 +183,7 @@ for _ in $(seq 1 100); do
 done
 [ "$repaired" = 1 ] || fail "the daemon did not restore the table within 20 s"
 echo "ok: the image's daemon restored the table"
-health() { buildah run --network none --pid host "$ctr" -- env -u NODE_OPTIONS tsfw health "$@"; }
+health() { buildah run --network "ns:/run/netns/$ns" --pid host "$ctr" -- env -u NODE_OPTIONS tsfw health "$@"; }
 healthy=""
 for _ in $(seq 1 50); do
   if healthy=$(health 2>&1); then break; fi
@@ -180,7 +192,7 @@ for _ in $(seq 1 50); do
 done
 [ -n "$healthy" ] || fail "tsfw health never said healthy while the daemon ran: $(health 2>&1 || true)"
 echo "ok: $healthy"
-daemon_pid=$(buildah run --network none --pid host "$ctr" -- node -e 'console.log(JSON.parse(require("fs").readFileSync("/run/tsfw/state.json","utf8")).pid)')
+daemon_pid=$(buildah run --network "ns:/run/netns/$ns" --pid host "$ctr" -- node -e 'console.log(JSON.parse(require("fs").readFileSync("/run/tsfw/state.json","utf8")).pid)')
 kill -STOP "$daemon_pid"
 unhealthy=""
 for _ in $(seq 1 50); do
@@ -199,4 +211,6 @@ daemon_pid=""
 echo "ok: SIGTERM → the daemon exited 0, rules left in place"
 # Every tool the daemon runs is in the image (the address monitor needs ip from iproute2).
 ! grep -E 'failed to execute|exitCode":127' "$work/daemon.log" || fail "the image's daemon could not run a tool (above)"
+[ "$(host_state)" = "$host_before" ] || fail "the host's own namespace changed during the image test: $(diff <(echo "$host_before") <(host_state) | head -20)"
+echo "ok: the host's own ruleset and interfaces are as before"
 echo "PASS: image $IMAGE (adds $added_mb MB to $BASE) applied the ruleset inside namespace $ns and dropped a spoofed CGNAT packet"
