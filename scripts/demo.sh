@@ -43,13 +43,13 @@ in_ns() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 if [[ -t 1 ]]; then BOLD=$'\033[1m' GREEN=$'\033[32m' RED=$'\033[31m' PLAIN=$'\033[0m'; else BOLD='' GREEN='' RED='' PLAIN=''; fi
 say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 
-# link NS_A IF_A ADDR_A... -- NS_B IF_B ADDR_B...: a veth pair, renamed and addressed inside each namespace.
+# link NS_A IF_A ADDR_A... -- NS_B IF_B ADDR_B...: a veth pair created inside the two namespaces
+# (never in the host's own), brought up and addressed there.
 link() {
-  local a="$1" aif="$2" b="$4" bif="$5" ta="tsd${SUFFIX}a" tb="tsd${SUFFIX}b"
-  ip link add "$ta" type veth peer name "$tb"
-  ip link set "$ta" netns "$a"; ip link set "$tb" netns "$b"
-  in_ns "$a" ip link set "$ta" name "$aif"; in_ns "$a" ip link set "$aif" up
-  in_ns "$b" ip link set "$tb" name "$bif"; in_ns "$b" ip link set "$bif" up
+  local a="$1" aif="$2" b="$4" bif="$5"
+  ip link add "$aif" netns "$a" type veth peer name "$bif" netns "$b"
+  in_ns "$a" ip link set "$aif" up
+  in_ns "$b" ip link set "$bif" up
   for addr in $3; do in_ns "$a" ip addr add "$addr" dev "$aif" $(dad_off "$addr"); done
   for addr in $6; do in_ns "$b" ip addr add "$addr" dev "$bif" $(dad_off "$addr"); done
 }

@@ -55,18 +55,18 @@ export async function createNetns(prefix = 'tsfwt'): Promise<Netns> {
   return ns;
 }
 
-/** A veth pair between two namespaces, each end named and addressed. */
+/**
+ * A veth pair between two namespaces, each end named and addressed. Both ends are created in
+ * their namespaces directly: never, not even for a moment, in the host's own (where a pair made
+ * there and then moved would show up in the host's interfaces while another test looks).
+ */
 export async function link(
   a: Netns, aIf: string, aAddrs: readonly string[],
   b: Netns, bIf: string, bAddrs: readonly string[],
 ): Promise<void> {
-  const tmpA = uniqueName('va');
-  const tmpB = uniqueName('vb');
-  await execa('ip', ['link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);
-  await execa('ip', ['link', 'set', tmpA, 'netns', a.name]);
-  await execa('ip', ['link', 'set', tmpB, 'netns', b.name]);
-  await a.sh(`ip link set ${tmpA} name ${aIf} && ip link set ${aIf} up`);
-  await b.sh(`ip link set ${tmpB} name ${bIf} && ip link set ${bIf} up`);
+  await execa('ip', ['link', 'add', aIf, 'netns', a.name, 'type', 'veth', 'peer', 'name', bIf, 'netns', b.name]);
+  await a.sh(`ip link set ${aIf} up`);
+  await b.sh(`ip link set ${bIf} up`);
   for (const addr of aAddrs) await a.sh(`ip addr add ${addr} dev ${aIf} nodad`);
   for (const addr of bAddrs) await b.sh(`ip addr add ${addr} dev ${bIf} nodad`);
 }
