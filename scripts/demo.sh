@@ -22,6 +22,9 @@ TSFW=("$NODE" "$ROOT/bin/tsfw")
 SUFFIX="$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 R="tsfwdemo-r-$SUFFIX" P="tsfwdemo-p-$SUFFIX" L="tsfwdemo-l-$SUFFIX" W="tsfwdemo-w-$SUFFIX"
 WORK="$(mktemp -d /tmp/tsfw-demo.XXXXXX)"
+# tsfw's lock, state and memos go to the demo's own run directory (removed with WORK), not to the
+# host's /run/tsfw, which belongs to a tsfw the host itself may run.
+export TSFW_RUN_DIR="$WORK/run"
 FAILED=0
 
 cleanup() {
